@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +20,10 @@ using FixedBytes = std::array<std::uint8_t, N>;
 
 inline ByteView as_bytes(std::string_view s) noexcept {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+inline MutableByteView as_writable_bytes(std::string& s) noexcept {
+    return {reinterpret_cast<std::uint8_t*>(s.data()), s.size()};
 }
 
 inline void append(Bytes& out, ByteView more) { out.insert(out.end(), more.begin(), more.end()); }
