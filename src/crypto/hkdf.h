@@ -12,7 +12,7 @@
 namespace twofold::crypto {
 
 inline constexpr std::size_t kHkdfPrkBytes = 32;
-inline constexpr std::size_t kHkdfMaxOutputBytes = 255 * 32;  // RFC 5869 section 2.3
+inline constexpr std::size_t kHkdfMaxOutputBytes = 255 * std::size_t{32};  // RFC 5869 section 2.3
 
 using HkdfPrk = Secret<kHkdfPrkBytes, struct HkdfPrkTag>;
 

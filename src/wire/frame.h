@@ -15,7 +15,7 @@
 namespace twofold::wire {
 
 inline constexpr std::size_t kFrameHeaderBytes = 4;
-inline constexpr std::size_t kDefaultMaxFrameBytes = 1024 * 1024;  // 1 MiB
+inline constexpr std::size_t kDefaultMaxFrameBytes = std::size_t{1024} * 1024;  // 1 MiB
 
 // Header and payload in one buffer. too_large if the payload exceeds max_frame_bytes.
 Result<Bytes> encode_frame(ByteView payload, std::size_t max_frame_bytes = kDefaultMaxFrameBytes);
