@@ -12,6 +12,9 @@ const char* errc_name(Errc code) noexcept {
         case Errc::stale_epoch: return "stale epoch";
         case Errc::unknown: return "unknown";
         case Errc::forbidden: return "forbidden";
+        case Errc::rate_limited: return "rate limited";
+        case Errc::timeout: return "timed out";
+        case Errc::unavailable: return "unavailable";
         case Errc::internal: return "internal error";
     }
     return "unknown error";

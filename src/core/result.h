@@ -21,6 +21,9 @@ enum class Errc {
     stale_epoch,       // an epoch the receiver has already passed
     unknown,           // a referenced group, member, node or key that is not known
     forbidden,         // authenticated but not allowed
+    rate_limited,      // too many requests or attempts; try again later
+    timeout,           // a peer did not answer in time
+    unavailable,       // a connection could not be made or was closed
     internal,          // a failure of the system underneath (allocation, RNG, storage)
 };
 

@@ -1,0 +1,335 @@
+#include "net/tls_server.h"
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+#include <deque>
+#include <unordered_map>
+
+#include "net/tls_context.h"
+
+namespace twofold::net {
+
+namespace {
+
+using asio::awaitable;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kReadChunkBytes = 16 * 1024;
+
+}  // namespace
+
+struct ConnectionImpl;
+
+struct detail::ServerState {
+    ServerOptions options;
+    SessionFactory factory;
+    asio::io_context io{1};
+    asio::ssl::context tls{asio::ssl::context::tls_server};
+    tcp::acceptor acceptor{io};
+    asio::signal_set signals{io};
+    std::unordered_map<std::uint64_t, std::shared_ptr<ConnectionImpl>> connections;
+    std::vector<std::unique_ptr<asio::steady_timer>> periodic;
+    std::vector<std::function<void()>> batch_tasks;
+    std::vector<std::function<void()>> stop_tasks;
+    std::uint64_t next_id = 1;
+    bool batch_scheduled = false;
+    bool stopping = false;
+
+    ServerState(ServerOptions o, SessionFactory f) : options(std::move(o)), factory(std::move(f)) {}
+
+    awaitable<void> accept_loop();
+    void schedule_batch();
+    void begin_stop();
+    void forget(std::uint64_t id);
+};
+
+struct ConnectionImpl final : Connection, std::enable_shared_from_this<ConnectionImpl> {
+    detail::ServerState& server;
+    asio::ssl::stream<tcp::socket> stream;
+    asio::steady_timer write_signal;
+    asio::steady_timer watchdog;
+    std::uint64_t id_;
+    std::string peer_;
+    std::unique_ptr<Session> session;
+    wire::FrameDecoder decoder;
+    std::deque<Bytes> queue;
+    std::size_t queued_bytes = 0;
+    Clock::time_point deadline;
+    bool closing = false;  // flush the queue, then close
+    bool closed = false;
+
+    ConnectionImpl(detail::ServerState& s, tcp::socket socket, std::uint64_t id)
+        : server(s),
+          stream(std::move(socket), s.tls),
+          write_signal(s.io),
+          watchdog(s.io),
+          id_(id),
+          decoder(s.options.max_frame_bytes) {
+        asio::error_code ec;
+        const auto ep = stream.lowest_layer().remote_endpoint(ec);
+        peer_ = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+
+    Status send(ByteView payload) override {
+        if (closed || closing) return make_error(Errc::unavailable, "connection " + peer_ + " is closing");
+        auto frame = wire::encode_frame(payload, server.options.max_frame_bytes);
+        if (!frame) return frame.error();
+        if (queued_bytes + frame->size() > server.options.max_queued_bytes) {
+            shut("peer too slow: send queue over " + std::to_string(server.options.max_queued_bytes) + " bytes");
+            return make_error(Errc::unavailable, "connection " + peer_ + " closed: peer too slow to read");
+        }
+        queued_bytes += frame->size();
+        queue.push_back(std::move(*frame));
+        write_signal.cancel();
+        return {};
+    }
+
+    void close() override {
+        closing = true;
+        write_signal.cancel();
+    }
+
+    const std::string& peer() const override { return peer_; }
+    std::uint64_t id() const override { return id_; }
+
+    // Immediate close: the socket goes, pending operations fail, the session hears why once.
+    void shut(const std::string& reason) {
+        if (closed) return;
+        closed = true;
+        asio::error_code ec;
+        stream.lowest_layer().shutdown(tcp::socket::shutdown_both, ec);
+        stream.lowest_layer().close(ec);
+        write_signal.cancel();
+        watchdog.cancel();
+        if (session) session->on_close(reason);
+        server.forget(id_);
+    }
+
+    void touch(std::chrono::milliseconds timeout) {
+        deadline = Clock::now() + timeout;
+        if (deadline < watchdog.expiry()) watchdog.cancel();  // wake it to re-arm earlier
+    }
+
+    awaitable<void> watch() {
+        auto self = shared_from_this();
+        while (!closed) {
+            watchdog.expires_at(deadline);
+            asio::error_code ec;
+            co_await watchdog.async_wait(asio::redirect_error(use_awaitable, ec));
+            if (!closed && Clock::now() >= deadline) shut("timed out: no data from the peer");
+        }
+    }
+
+    awaitable<void> write_loop() {
+        auto self = shared_from_this();
+        while (!closed) {
+            if (queue.empty()) {
+                if (closing) {
+                    shut("closed by the server");
+                    co_return;
+                }
+                write_signal.expires_at(Clock::time_point::max());
+                asio::error_code ec;
+                co_await write_signal.async_wait(asio::redirect_error(use_awaitable, ec));
+                continue;
+            }
+            asio::error_code ec;
+            co_await asio::async_write(stream, asio::buffer(queue.front()), asio::redirect_error(use_awaitable, ec));
+            if (ec) {
+                shut("write failed: " + ec.message());
+                co_return;
+            }
+            queued_bytes -= queue.front().size();
+            queue.pop_front();
+        }
+    }
+
+    awaitable<void> run() {
+        auto self = shared_from_this();
+        touch(server.options.handshake_timeout);
+        asio::co_spawn(server.io, watch(), asio::detached);
+        asio::error_code ec;
+        co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+        if (ec || closed) {
+            shut("TLS handshake failed");
+            co_return;
+        }
+        session = server.factory(*this);
+        asio::co_spawn(server.io, write_loop(), asio::detached);
+        std::vector<std::uint8_t> buffer(kReadChunkBytes);
+        while (!closed && !closing) {
+            touch(server.options.idle_timeout);
+            const std::size_t n =
+                co_await stream.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
+            if (ec || closed) {
+                if (!closed) {
+                    const Status end = decoder.finish();
+                    shut(end.ok() ? "peer closed the connection" : end.error().message);
+                }
+                co_return;
+            }
+            if (auto s = decoder.feed(ByteView(buffer.data(), n)); !s) {
+                session->on_frame_error(s.error());
+                close();
+                co_return;
+            }
+            while (!closed && !closing) {
+                auto frame = decoder.next();
+                if (!frame) break;
+                session->on_frame(*frame);
+            }
+            server.schedule_batch();
+        }
+    }
+};
+
+void detail::ServerState::forget(std::uint64_t id) {
+    // Deferred: the connection may be deep in its own call stack.
+    asio::post(io, [this, id] { connections.erase(id); });
+}
+
+void detail::ServerState::schedule_batch() {
+    if (batch_scheduled || batch_tasks.empty()) return;
+    batch_scheduled = true;
+    // Posted behind the reads that are already ready, so one pass serves many connections.
+    asio::post(io, [this] {
+        batch_scheduled = false;
+        for (auto& task : batch_tasks) task();
+    });
+}
+
+awaitable<void> detail::ServerState::accept_loop() {
+    while (!stopping) {
+        asio::error_code ec;
+        tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+            if (stopping) co_return;
+            continue;  // a transient failure (EMFILE, aborted handshake) must not end the server
+        }
+        if (connections.size() >= options.max_connections) {
+            socket.close(ec);  // over the cap: refuse before spending a TLS handshake on it
+            continue;
+        }
+        const std::uint64_t id = next_id++;
+        auto conn = std::make_shared<ConnectionImpl>(*this, std::move(socket), id);
+        connections.emplace(id, conn);
+        asio::co_spawn(io, conn->run(), asio::detached);
+    }
+}
+
+void detail::ServerState::begin_stop() {
+    if (stopping) return;
+    stopping = true;
+    asio::error_code ec;
+    acceptor.close(ec);
+    signals.cancel(ec);
+    for (auto& timer : periodic) timer->cancel();
+    for (auto& task : stop_tasks) task();
+    for (auto& [id, conn] : connections) conn->close();
+    // Wait for queues to drain, at most shutdown_grace, then stop the loop.
+    auto grace = std::make_shared<asio::steady_timer>(io);
+    const auto give_up = Clock::now() + options.shutdown_grace;
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [this, grace, give_up, poll] {
+        if (connections.empty() || Clock::now() >= give_up) {
+            for (auto& [id, conn] : connections) conn->shut("server stopping");
+            io.stop();
+            *poll = nullptr;  // break the self-reference
+            return;
+        }
+        grace->expires_after(std::chrono::milliseconds(10));
+        grace->async_wait([poll](const asio::error_code&) {
+            if (*poll) (*poll)();
+        });
+    };
+    (*poll)();
+}
+
+TlsServer::TlsServer(ServerOptions options, SessionFactory factory)
+    : impl_(std::make_unique<detail::ServerState>(std::move(options), std::move(factory))) {}
+
+TlsServer::~TlsServer() = default;
+
+Status TlsServer::bind() {
+    auto ctx = make_server_context(impl_->options.identity);
+    if (!ctx) return ctx.error();
+    impl_->tls = std::move(*ctx);
+    asio::error_code ec;
+    const auto address = asio::ip::make_address(impl_->options.listen.host, ec);
+    tcp::endpoint endpoint;
+    if (ec) {
+        tcp::resolver resolver(impl_->io);
+        const auto results = resolver.resolve(impl_->options.listen.host, std::to_string(impl_->options.listen.port), ec);
+        if (ec || results.empty()) {
+            return make_error(Errc::invalid_argument, "cannot resolve listen host " + impl_->options.listen.host);
+        }
+        endpoint = *results.begin();
+    } else {
+        endpoint = tcp::endpoint(address, impl_->options.listen.port);
+    }
+    auto& acceptor = impl_->acceptor;
+    if (acceptor.open(endpoint.protocol(), ec); ec) return make_error(Errc::unavailable, "socket: " + ec.message());
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (acceptor.bind(endpoint, ec); ec) {
+        return make_error(Errc::unavailable, "cannot listen on " + impl_->options.listen.to_string() + ": " + ec.message());
+    }
+    if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) {
+        return make_error(Errc::unavailable, "listen: " + ec.message());
+    }
+    return {};
+}
+
+std::uint16_t TlsServer::bound_port() const {
+    asio::error_code ec;
+    const auto ep = impl_->acceptor.local_endpoint(ec);
+    return ec ? 0 : ep.port();
+}
+
+namespace {
+
+// A free function, not a capturing lambda: a coroutine's parameters live in its frame, a
+// lambda's captures die with the lambda object.
+awaitable<void> periodic_loop(asio::steady_timer& timer, std::chrono::milliseconds period,
+                              std::function<void()> task, const bool& stopping) {
+    while (!stopping) {
+        timer.expires_after(period);
+        asio::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+        if (ec || stopping) co_return;
+        task();
+    }
+}
+
+}  // namespace
+
+void TlsServer::every(std::chrono::milliseconds period, std::function<void()> task) {
+    auto& timer = impl_->periodic.emplace_back(std::make_unique<asio::steady_timer>(impl_->io));
+    asio::co_spawn(impl_->io, periodic_loop(*timer, period, std::move(task), impl_->stopping), asio::detached);
+}
+
+void TlsServer::after_batch(std::function<void()> task) { impl_->batch_tasks.push_back(std::move(task)); }
+
+void TlsServer::on_stop(std::function<void()> task) { impl_->stop_tasks.push_back(std::move(task)); }
+
+Status TlsServer::run() {
+    if (!impl_->acceptor.is_open()) {
+        if (auto s = bind(); !s) return s;
+    }
+    impl_->signals.add(SIGTERM);
+    impl_->signals.add(SIGINT);
+    impl_->signals.async_wait([this](const asio::error_code& ec, int) {
+        if (!ec) impl_->begin_stop();
+    });
+    asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+    impl_->io.run();
+    return {};
+}
+
+void TlsServer::stop() {
+    asio::post(impl_->io, [impl = impl_.get()] { impl->begin_stop(); });
+}
+
+}  // namespace twofold::net
