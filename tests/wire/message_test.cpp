@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 namespace twofold::wire {
 namespace {
 
@@ -114,6 +116,65 @@ TEST(Validate, RelayPublishNeedsAStatement) {
     v1::RelayRequest r;
     r.mutable_publish()->mutable_envelope()->set_type(v1::ENVELOPE_TYPE_GROUP_MESSAGE);
     EXPECT_NE(validate(r).error().message.find("statement"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace twofold::wire
+
+#include "wire/statement.h"
+
+namespace twofold::wire {
+namespace {
+
+v1::MembershipStatement sample_statement() {
+    v1::MembershipStatement s;
+    s.set_group_id(std::string(kGroupIdBytes, 'g'));
+    s.set_epoch(9);
+    s.set_identity_key(std::string(kIdentityKeyBytes, 'i'));
+    s.set_account("carol");
+    s.mutable_rights()->set_may_invite(true);
+    s.set_expires_unix(2000);
+    return s;
+}
+
+TEST(Statement, SignedStatementVerifies) {
+    const auto gms = crypto::SigningKey::generate();
+    auto s = sample_statement();
+    sign_statement(s, gms);
+    EXPECT_TRUE(verify_statement(s, gms.public_key(), 1000).ok());
+}
+
+TEST(Statement, EveryFieldIsCovered) {
+    const auto gms = crypto::SigningKey::generate();
+    auto base = sample_statement();
+    sign_statement(base, gms);
+    std::vector<std::function<void(v1::MembershipStatement&)>> edits = {
+        [](auto& s) { s.set_group_id(std::string(kGroupIdBytes, 'h')); },
+        [](auto& s) { s.set_epoch(10); },
+        [](auto& s) { s.set_identity_key(std::string(kIdentityKeyBytes, 'j')); },
+        [](auto& s) { s.set_account("carl"); },
+        [](auto& s) { s.mutable_rights()->set_may_remove(true); },
+        [](auto& s) { s.mutable_rights()->set_may_invite(false); },
+        [](auto& s) { s.set_expires_unix(3000); },
+    };
+    for (std::size_t i = 0; i < edits.size(); ++i) {
+        auto s = base;
+        edits[i](s);
+        const Status st = verify_statement(s, gms.public_key(), 1000);
+        ASSERT_FALSE(st.ok()) << "edit " << i;
+        EXPECT_EQ(st.error().code, Errc::auth_failed) << "edit " << i;
+    }
+}
+
+TEST(Statement, WrongKeyExpiryAndShapeAreDistinctErrors) {
+    const auto gms = crypto::SigningKey::generate();
+    const auto other = crypto::SigningKey::generate();
+    auto s = sample_statement();
+    sign_statement(s, gms);
+    EXPECT_EQ(verify_statement(s, other.public_key(), 1000).error().code, Errc::auth_failed);
+    EXPECT_EQ(verify_statement(s, gms.public_key(), 2000).error().code, Errc::stale_epoch);
+    s.set_identity_key("short");
+    EXPECT_EQ(verify_statement(s, gms.public_key(), 1000).error().code, Errc::malformed);
 }
 
 }  // namespace

@@ -1,0 +1,52 @@
+#include "wire/statement.h"
+
+#include <string_view>
+
+#include "wire/validate.h"
+
+namespace twofold::wire {
+
+namespace {
+
+constexpr std::string_view kStatementLabel = "twofold/v1 membership statement";
+
+void put_u64(Bytes& out, std::uint64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
+}
+
+}  // namespace
+
+Bytes statement_signed_bytes(const v1::MembershipStatement& s) {
+    Bytes out(kStatementLabel.begin(), kStatementLabel.end());
+    out.push_back(0x00);
+    append(out, as_bytes(s.group_id()));
+    put_u64(out, s.epoch());
+    append(out, as_bytes(s.identity_key()));
+    out.push_back(static_cast<std::uint8_t>(s.account().size()));  // validated: at most 64
+    append(out, as_bytes(s.account()));
+    out.push_back(static_cast<std::uint8_t>((s.rights().may_invite() ? 1 : 0) | (s.rights().may_remove() ? 2 : 0)));
+    put_u64(out, s.expires_unix());
+    return out;
+}
+
+void sign_statement(v1::MembershipStatement& statement, const crypto::SigningKey& gms_key) {
+    const crypto::Signature sig = gms_key.sign(statement_signed_bytes(statement));
+    statement.set_gms_signature(std::string(sig.begin(), sig.end()));
+}
+
+Status verify_statement(const v1::MembershipStatement& statement, const crypto::SignPublicKey& gms_key,
+                        std::uint64_t now_unix) {
+    if (auto s = validate(statement); !s) return s;
+    if (auto s = crypto::verify_signature(gms_key, statement_signed_bytes(statement), as_bytes(statement.gms_signature()));
+        !s) {
+        return make_error(Errc::auth_failed, "membership statement signature does not verify with the GMS key");
+    }
+    if (statement.expires_unix() <= now_unix) {
+        return make_error(Errc::stale_epoch, "membership statement expired at " +
+                                                 std::to_string(statement.expires_unix()) + " (now " +
+                                                 std::to_string(now_unix) + ")");
+    }
+    return {};
+}
+
+}  // namespace twofold::wire
