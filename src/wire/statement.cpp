@@ -9,6 +9,7 @@ namespace twofold::wire {
 namespace {
 
 constexpr std::string_view kStatementLabel = "twofold/v1 membership statement";
+constexpr std::string_view kIdentityLabel = "twofold/v1 identity statement";
 
 void put_u64(Bytes& out, std::uint64_t v) {
     for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
@@ -45,6 +46,31 @@ Status verify_statement(const v1::MembershipStatement& statement, const crypto::
         return make_error(Errc::stale_epoch, "membership statement expired at " +
                                                  std::to_string(statement.expires_unix()) + " (now " +
                                                  std::to_string(now_unix) + ")");
+    }
+    return {};
+}
+
+Bytes identity_signed_bytes(const v1::IdentityStatement& s) {
+    Bytes out(kIdentityLabel.begin(), kIdentityLabel.end());
+    out.push_back(0x00);
+    out.push_back(static_cast<std::uint8_t>(s.account().size()));
+    append(out, as_bytes(s.account()));
+    append(out, as_bytes(s.identity_key()));
+    return out;
+}
+
+void sign_identity(v1::IdentityStatement& statement, const crypto::SigningKey& gms_key) {
+    const crypto::Signature sig = gms_key.sign(identity_signed_bytes(statement));
+    statement.set_gms_signature(std::string(sig.begin(), sig.end()));
+}
+
+Status verify_identity(const v1::IdentityStatement& statement, const crypto::SignPublicKey& gms_key) {
+    if (statement.account().empty() || statement.account().size() > kAccountMaxBytes ||
+        statement.identity_key().size() != kIdentityKeyBytes || statement.gms_signature().size() != kSignatureBytes) {
+        return make_error(Errc::malformed, "identity statement has a field of the wrong size");
+    }
+    if (!crypto::verify_signature(gms_key, identity_signed_bytes(statement), as_bytes(statement.gms_signature()))) {
+        return make_error(Errc::auth_failed, "identity statement signature does not verify with the GMS key");
     }
     return {};
 }

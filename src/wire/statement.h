@@ -26,4 +26,10 @@ void sign_statement(v1::MembershipStatement& statement, const crypto::SigningKey
 Status verify_statement(const v1::MembershipStatement& statement, const crypto::SignPublicKey& gms_key,
                         std::uint64_t now_unix);
 
+// Identity statements bind an account name to its registered identity key:
+//   "twofold/v1 identity statement" ‖ 0x00 ‖ account_length(1) ‖ account ‖ identity_key(32)
+Bytes identity_signed_bytes(const v1::IdentityStatement& statement);
+void sign_identity(v1::IdentityStatement& statement, const crypto::SigningKey& gms_key);
+Status verify_identity(const v1::IdentityStatement& statement, const crypto::SignPublicKey& gms_key);
+
 }  // namespace twofold::wire

@@ -70,6 +70,12 @@ Status validate(const v1::GmsRequest& m) {
             return exact_size("rn2_inquiry.group_id", m.rn2_inquiry().group_id(), kGroupIdBytes);
         case R::kListMembers:
             return exact_size("list_members.group_id", m.list_members().group_id(), kGroupIdBytes);
+        case R::kRn1Generation:
+            return exact_size("rn1_generation.group_id", m.rn1_generation().group_id(), kGroupIdBytes);
+        case R::kStatement:
+            return exact_size("statement.group_id", m.statement().group_id(), kGroupIdBytes);
+        case R::kLookupAccount:
+            return account_name("lookup_account.account", m.lookup_account().account());
         case R::BODY_NOT_SET:
             break;
     }
