@@ -27,6 +27,7 @@ struct detail::ServerState {
     ServerOptions options;
     SessionFactory factory;
     asio::io_context io{1};
+    asio::thread_pool workers{1};
     asio::ssl::context tls{asio::ssl::context::tls_server};
     tcp::acceptor acceptor{io};
     asio::signal_set signals{io};
@@ -310,6 +311,16 @@ void TlsServer::every(std::chrono::milliseconds period, std::function<void()> ta
     asio::co_spawn(impl_->io, periodic_loop(*timer, period, std::move(task), impl_->stopping), asio::detached);
 }
 
+void TlsServer::offload(std::function<void()> work, std::function<void()> done) {
+    asio::post(impl_->workers, [impl = impl_.get(), work = std::move(work), done = std::move(done)]() mutable {
+        work();
+        asio::post(impl->io, [impl, done = std::move(done)] {
+            done();
+            impl->schedule_batch();
+        });
+    });
+}
+
 void TlsServer::after_batch(std::function<void()> task) { impl_->batch_tasks.push_back(std::move(task)); }
 
 void TlsServer::on_stop(std::function<void()> task) { impl_->stop_tasks.push_back(std::move(task)); }
@@ -325,6 +336,7 @@ Status TlsServer::run() {
     });
     asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
     impl_->io.run();
+    impl_->workers.join();  // a password check in flight finishes; its result is dropped
     return {};
 }
 

@@ -80,6 +80,9 @@ class TlsServer {
     // Calls `task` on the server's thread after each batch of frames read in one pass over the
     // ready connections: the place for a group commit before answers are released.
     void after_batch(std::function<void()> task);
+    // Runs `work` on a worker thread (password hashing: Argon2id must not stall every
+    // connection), then `done` on the server's thread, followed by a batch (see after_batch).
+    void offload(std::function<void()> work, std::function<void()> done);
     // Called once when a stop begins (SIGTERM/SIGINT or stop()), before connections drain.
     void on_stop(std::function<void()> task);
 
