@@ -233,3 +233,32 @@ TEST_F(TlsTest, OnlyTls13IsSpoken) {
 
 }  // namespace
 }  // namespace twofold::net
+
+#include "net/client_pool.h"
+
+namespace twofold::net {
+namespace {
+
+TEST_F(TlsTest, ClientPoolDrivesManyConnectionsOnOneThread) {
+    start();
+    std::vector<int> echoes(25, 0);
+    ClientPool pool(endpoint_, fingerprint_, [&](std::size_t i, ByteView payload) {
+        if (payload.size() == 1 && payload[0] == static_cast<std::uint8_t>(i)) ++echoes[i];
+    });
+    auto first = pool.connect(echoes.size(), 10s);
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    for (std::size_t i = 0; i < echoes.size(); ++i) {
+        for (int k = 0; k < 3; ++k) pool.send(i, Bytes{static_cast<std::uint8_t>(i)});
+    }
+    const auto all_echoed = [&] { return std::all_of(echoes.begin(), echoes.end(), [](int n) { return n == 3; }); };
+    ASSERT_TRUE(pool.run_until(all_echoed, 10s).ok());
+}
+
+TEST_F(TlsTest, ClientPoolRefusesAnUnpinnedServer) {
+    start();
+    ClientPool pool(endpoint_, "sha256:" + std::string(64, '0'), [](std::size_t, ByteView) {});
+    EXPECT_FALSE(pool.connect(2, 5s).ok());
+}
+
+}  // namespace
+}  // namespace twofold::net
