@@ -187,6 +187,9 @@ const Scenario kScenarios[] = {
     {"flat", kFlatArity, 1, 1000, 100, 100, 30, 4},
 };
 
+// Names, not bytes, in test listings.
+void PrintTo(const Scenario& s, std::ostream* os) { *os << s.name; }
+
 class LkhProperty : public ::testing::TestWithParam<Scenario> {};
 
 TEST_P(LkhProperty, MembersAgreeAndSecrecyHolds) { SequenceRun(GetParam()).go(); }

@@ -1,0 +1,165 @@
+// twofold-gms: the Group Management Server. It knows who is in each group and makes, renews and
+// distributes RN2; it never holds RN1, a group's name, GK or any message.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "crypto/hex.h"
+#include "gms/sqlite_store.h"
+#include "gms_server/service.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int fail(const std::string& message, int status = kExitFailure) {
+    std::cerr << "twofold-gms: " << message << '\n';
+    return status;
+}
+
+std::string json_escape(const std::string& s) {
+    std::string out;
+    for (const char c : s) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        if (static_cast<unsigned char>(c) < 0x20) {
+            out += "?";
+            continue;
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
+void set_up_logging(const std::filesystem::path& data_dir, const std::string& level) {
+    auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>((data_dir / "gms.log").string());
+    auto logger = std::make_shared<spdlog::logger>("gms", spdlog::sinks_init_list{console, file});
+    logger->set_level(spdlog::level::from_str(level));
+    logger->flush_on(spdlog::level::warn);
+    spdlog::set_default_logger(logger);
+}
+
+int serve(twofold::gms::ServiceOptions options, const std::string& log_level) {
+    auto identity = twofold::gms::load_or_create_identity(options.data_dir);
+    if (!identity) return fail(identity.error().message);
+    set_up_logging(options.data_dir, log_level);
+    auto service = twofold::gms::Service::open(options);
+    if (!service) return fail(service.error().message);
+    if (auto s = (*service)->bind(); !s) return fail(s.error().message);
+    const twofold::net::Endpoint bound{options.listen.host, (*service)->bound_port()};
+    std::cout << "twofold-gms listening on " << bound.to_string() << " tls-fingerprint "
+              << (*service)->identity().tls_fingerprint << " signing-key " << (*service)->identity().signing_key_hex
+              << std::endl;
+    if (auto s = (*service)->run(); !s) return fail(s.error().message);
+    spdlog::info("stopped");
+    return kExitOk;
+}
+
+int info(const std::filesystem::path& data_dir, bool json) {
+    auto identity = twofold::gms::load_or_create_identity(data_dir);
+    if (!identity) return fail(identity.error().message);
+    if (json) {
+        std::cout << "{\"tls_fingerprint\":\"" << identity->tls_fingerprint << "\",\"signing_key\":\""
+                  << identity->signing_key_hex << "\"}\n";
+    } else {
+        std::cout << "tls-fingerprint " << identity->tls_fingerprint << "\nsigning-key " << identity->signing_key_hex
+                  << '\n';
+    }
+    return kExitOk;
+}
+
+int groups(const std::filesystem::path& data_dir, bool json) {
+    if (!std::filesystem::exists(data_dir / "gms.db")) return fail("no GMS data in " + data_dir.string());
+    auto store = twofold::gms::SqliteStore::open(data_dir);
+    if (!store) return fail(store.error().message);
+    auto rows = store->group_table();
+    if (!rows) return fail(rows.error().message);
+    if (json) {
+        std::cout << "[";
+        for (std::size_t i = 0; i < rows->size(); ++i) {
+            const auto& r = (*rows)[i];
+            std::cout << (i ? "," : "") << "{\"group\":\"" << twofold::crypto::to_hex(r.group) << "\",\"member\":\""
+                      << json_escape(r.account) << "\",\"online\":" << (r.online ? "true" : "false")
+                      << ",\"acknowledged_epoch\":" << r.acknowledged_epoch << ",\"rn2_epoch\":" << r.rn2_epoch
+                      << ",\"may_invite\":" << (r.rights.may_invite ? "true" : "false")
+                      << ",\"may_remove\":" << (r.rights.may_remove ? "true" : "false") << "}";
+        }
+        std::cout << "]\n";
+        return kExitOk;
+    }
+    std::printf("%-32s  %-20s  %-6s  %-9s  %-9s  %s\n", "group", "member", "online", "ack-epoch", "rn2-epoch",
+                "rights");
+    for (const auto& r : *rows) {
+        std::string rights = std::string(r.rights.may_invite ? "invite " : "") + (r.rights.may_remove ? "remove" : "");
+        std::printf("%-32s  %-20s  %-6s  %-9llu  %-9llu  %s\n", twofold::crypto::to_hex(r.group).c_str(),
+                    r.account.c_str(), r.online ? "yes" : "no", static_cast<unsigned long long>(r.acknowledged_epoch),
+                    static_cast<unsigned long long>(r.rn2_epoch), rights.empty() ? "-" : rights.c_str());
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"twofold-gms: the Group Management Server (holds RN2, never RN1, GK or messages)"};
+    app.set_version_flag("--version", std::string("twofold-gms ") + TWOFOLD_VERSION);
+    app.set_config("--config", "", "read options from a TOML/INI file");
+    app.fallthrough();  // `info --data DIR` and `--data DIR info` both work
+
+    std::string data_dir;
+    std::string listen = "127.0.0.1:7400";
+    std::string log_level = "info";
+    std::string password_profile = "interactive";
+    twofold::gms::ServiceOptions options;
+    std::uint64_t idle_timeout_s = 300;
+    app.add_option("--data", data_dir, "data directory (created on first start)")->required();
+    app.add_option("--listen", listen, "HOST:PORT to serve on")->capture_default_str();
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+    app.add_option("--default-rn2-interval", options.core.default_rn2_interval_seconds,
+                   "seconds between timed RN2 renewals for groups that do not choose")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 86400u));
+    app.add_option("--max-members", options.core.max_members, "largest group allowed")->capture_default_str();
+    app.add_option("--max-connections", options.max_connections, "simultaneous connections")->capture_default_str();
+    app.add_option("--idle-timeout", idle_timeout_s, "seconds a silent client is kept")->capture_default_str();
+    app.add_option("--statement-ttl", options.core.statement_ttl_seconds, "seconds a membership statement is valid")
+        ->capture_default_str();
+    app.add_option("--requests-per-second", options.core.requests_per_second, "per account")->capture_default_str();
+    app.add_option("--password-hashing", password_profile, "interactive, moderate, or minimum (tests only)")
+        ->check(CLI::IsMember({"interactive", "moderate", "minimum"}))
+        ->capture_default_str();
+
+    bool json = false;
+    CLI::App* info_cmd = app.add_subcommand("info", "print the TLS fingerprint and signing key");
+    info_cmd->add_flag("--json", json, "one JSON object");
+    CLI::App* groups_cmd = app.add_subcommand("groups", "the group table: members, login status, acknowledged epochs");
+    groups_cmd->add_flag("--json", json, "a JSON array");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        return fail(std::string(e.what()) + "\nRun with --help for usage.", kExitUsage);
+    }
+
+    options.data_dir = data_dir;
+    if (info_cmd->parsed()) return info(options.data_dir, json);
+    if (groups_cmd->parsed()) return groups(options.data_dir, json);
+
+    auto endpoint = twofold::net::parse_endpoint(listen, "--listen");
+    if (!endpoint) return fail(endpoint.error().message, kExitUsage);
+    options.listen = *endpoint;
+    options.idle_timeout = std::chrono::seconds(idle_timeout_s);
+    options.password_limits = password_profile == "moderate"  ? twofold::crypto::PwhashLimits::moderate()
+                              : password_profile == "minimum" ? twofold::crypto::PwhashLimits::minimum()
+                                                              : twofold::crypto::PwhashLimits::interactive();
+    return serve(options, log_level);
+}

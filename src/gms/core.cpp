@@ -1,0 +1,590 @@
+#include "gms/core.h"
+
+#include <algorithm>
+
+#include "crypto/seal.h"
+#include "crypto/x25519.h"
+#include "wire/statement.h"
+
+namespace twofold::gms {
+
+namespace {
+
+constexpr std::uint64_t kMsPerSecond = 1000;
+
+std::string to_string(const GroupId& id) { return std::string(id.begin(), id.end()); }
+
+GroupId to_group_id(const std::string& bytes) {
+    GroupId id{};
+    std::copy_n(bytes.begin(), std::min(bytes.size(), id.size()), id.begin());
+    return id;
+}
+
+v1::Rights to_proto(const Rights& r) {
+    v1::Rights out;
+    out.set_may_invite(r.may_invite);
+    out.set_may_remove(r.may_remove);
+    return out;
+}
+
+Rights from_proto(const v1::Rights& r) { return Rights{r.may_invite(), r.may_remove()}; }
+
+v1::GroupPolicy to_proto(const Policy& p) {
+    v1::GroupPolicy out;
+    out.set_rn2_interval_seconds(p.rn2_interval_seconds);
+    out.set_max_members(p.max_members);
+    out.set_strict(p.strict);
+    return out;
+}
+
+std::shared_ptr<const Bytes> encode(const v1::GmsResponse& response) {
+    auto bytes = std::make_shared<Bytes>(response.ByteSizeLong());
+    response.SerializeToArray(bytes->data(), static_cast<int>(bytes->size()));
+    return bytes;
+}
+
+}  // namespace
+
+GmsCore::GmsCore(Config config, crypto::SigningKey signing_key, State state)
+    : config_(config),
+      signing_key_(std::move(signing_key)),
+      budget_(config.requests_per_second, config.request_burst) {
+    for (Account& a : state.accounts) {
+        next_account_id_ = std::max(next_account_id_, a.id + 1);
+        account_ids_.emplace(a.name, a.id);
+        accounts_.emplace(a.id, std::move(a));
+    }
+    for (Group& g : state.groups) {
+        const GroupId id = g.id;
+        groups_.emplace(id, std::move(g));
+        schedule_renewal(groups_.at(id), 0);
+    }
+}
+
+// --- plumbing ---------------------------------------------------------------------------------
+
+void GmsCore::send(ClientId to, const v1::GmsResponse& response, std::vector<Outgoing>& out) {
+    out.push_back(Outgoing{to, encode(response)});
+}
+
+void GmsCore::answer_error(ClientId to, std::uint64_t request_id, v1::ErrorCode code, std::string message,
+                           std::vector<Outgoing>& out) {
+    v1::GmsResponse r;
+    r.set_request_id(request_id);
+    r.mutable_error()->set_code(code);
+    r.mutable_error()->set_message(std::move(message));
+    send(to, r, out);
+}
+
+void GmsCore::send_to_account(AccountId account, const std::shared_ptr<const Bytes>& payload,
+                              std::vector<Outgoing>& out) {
+    const auto it = online_.find(account);
+    if (it == online_.end()) return;
+    for (ClientId c : it->second) out.push_back(Outgoing{c, payload});
+}
+
+Group* GmsCore::find_group(const std::string& id) {
+    const auto it = groups_.find(to_group_id(id));
+    return it == groups_.end() ? nullptr : &it->second;
+}
+
+const Group* GmsCore::group(const GroupId& id) const {
+    const auto it = groups_.find(id);
+    return it == groups_.end() ? nullptr : &it->second;
+}
+
+Group* GmsCore::require_member(ClientId client, std::uint64_t rid, const std::string& group_id, AccountId me,
+                               std::vector<Outgoing>& out) {
+    Group* g = find_group(group_id);
+    if (g == nullptr) {
+        answer_error(client, rid, v1::ERROR_CODE_UNKNOWN_GROUP, "no such group", out);
+        return nullptr;
+    }
+    if (!g->members.contains(me)) {
+        answer_error(client, rid, v1::ERROR_CODE_FORBIDDEN, "you are not a member of this group", out);
+        return nullptr;
+    }
+    return g;
+}
+
+const Account* GmsCore::find_account(const std::string& name) const {
+    const auto it = account_ids_.find(name);
+    return it == account_ids_.end() ? nullptr : &accounts_.at(it->second);
+}
+
+void GmsCore::connected(ClientId client, std::string address) { clients_[client] = Client{std::move(address), {}}; }
+
+void GmsCore::log_out(ClientId client, Client& c) {
+    if (!c.account) return;
+    auto& sessions = online_[*c.account];
+    sessions.erase(client);
+    if (sessions.empty()) {
+        online_.erase(*c.account);
+        journal_.online(*c.account, false);
+    }
+    c.account.reset();
+}
+
+void GmsCore::disconnected(ClientId client) {
+    const auto it = clients_.find(client);
+    if (it == clients_.end()) return;
+    log_out(client, it->second);
+    clients_.erase(it);
+}
+
+Journal GmsCore::take_journal() { return journal_.build(accounts_, groups_); }
+
+// --- requests ---------------------------------------------------------------------------------
+
+std::optional<PasswordJob> GmsCore::handle(ClientId client, const v1::GmsRequest& request, std::uint64_t now_ms,
+                                           std::vector<Outgoing>& out) {
+    const auto cit = clients_.find(client);
+    if (cit == clients_.end()) return std::nullopt;
+    Client& c = cit->second;
+    const std::uint64_t rid = request.request_id();
+
+    // Cheap refusals first: the request budget, then authentication.
+    const std::uint64_t budget_key = c.account ? *c.account : (1ULL << 63) | client;
+    if (!budget_.take(budget_key, now_ms)) {
+        answer_error(client, rid, v1::ERROR_CODE_RATE_LIMITED, "too many requests; slow down", out);
+        return std::nullopt;
+    }
+
+    using R = v1::GmsRequest;
+    switch (request.body_case()) {
+        case R::kRegister: {
+            const auto& reg = request.register_();
+            if (find_account(reg.account()) != nullptr) {
+                answer_error(client, rid, v1::ERROR_CODE_CONFLICT, "account '" + reg.account() + "' already exists", out);
+                return std::nullopt;
+            }
+            if (reg.password().size() < config_.min_password_bytes) {
+                answer_error(client, rid, v1::ERROR_CODE_MALFORMED,
+                             "password must be at least " + std::to_string(config_.min_password_bytes) + " bytes", out);
+                return std::nullopt;
+            }
+            if (!crypto::x25519_public_from_ed25519(as_bytes(reg.identity_key())).ok()) {
+                answer_error(client, rid, v1::ERROR_CODE_MALFORMED, "identity_key is not a valid Ed25519 public key", out);
+                return std::nullopt;
+            }
+            PasswordJob job{PasswordJob::Kind::register_account, client, rid, reg.account(), reg.password(), {}, {}};
+            std::copy(reg.identity_key().begin(), reg.identity_key().end(), job.identity_key.begin());
+            return job;
+        }
+        case R::kLogin: {
+            const auto& login = request.login();
+            const std::uint64_t wait = std::max(login_throttle_.wait_ms("account:" + login.account(), now_ms),
+                                                login_throttle_.wait_ms("address:" + c.address, now_ms));
+            if (wait > 0) {
+                answer_error(client, rid, v1::ERROR_CODE_RATE_LIMITED,
+                             "too many failed logins; try again in " + std::to_string((wait + 999) / 1000) + " s", out);
+                return std::nullopt;
+            }
+            const Account* account = find_account(login.account());
+            // An unknown account is checked against a dummy hash, so timing does not tell it apart.
+            static const std::string kDummyHash =
+                "$argon2id$v=19$m=8,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+            return PasswordJob{PasswordJob::Kind::login, client, rid, login.account(), login.password(),
+                               account ? account->password_hash : kDummyHash, {}};
+        }
+        default:
+            break;
+    }
+
+    if (!c.account) {
+        answer_error(client, rid, v1::ERROR_CODE_UNAUTHENTICATED, "log in first", out);
+        return std::nullopt;
+    }
+    const AccountId me = *c.account;
+    switch (request.body_case()) {
+        case R::kCreateGroup: on_create_group(client, me, rid, request.create_group(), now_ms, out); break;
+        case R::kMemberNotification: on_member_notification(client, me, rid, request.member_notification(), out); break;
+        case R::kRekeyAck: on_rekey_ack(client, me, rid, request.rekey_ack(), out); break;
+        case R::kRn2Inquiry: on_inquiry(client, me, rid, request.rn2_inquiry(), out); break;
+        case R::kListMembers: on_list_members(client, me, rid, request.list_members(), now_ms, out); break;
+        case R::kStatement: on_statement(client, me, rid, request.statement(), now_ms, out); break;
+        case R::kRn1Generation: on_rn1_generation(client, me, rid, request.rn1_generation(), out); break;
+        case R::kLookupAccount: on_lookup(client, rid, request.lookup_account(), out); break;
+        default:
+            answer_error(client, rid, v1::ERROR_CODE_MALFORMED, "unknown request type", out);
+            break;
+    }
+    return std::nullopt;
+}
+
+void GmsCore::finish_register(const PasswordJob& job, Result<std::string> hash, std::vector<Outgoing>& out) {
+    if (!clients_.contains(job.client)) return;
+    if (!hash) {
+        answer_error(job.client, job.request_id, v1::ERROR_CODE_INTERNAL, "could not hash the password", out);
+        return;
+    }
+    // The name may have been taken while the hash was computed.
+    if (find_account(job.account) != nullptr) {
+        answer_error(job.client, job.request_id, v1::ERROR_CODE_CONFLICT, "account '" + job.account + "' already exists",
+                     out);
+        return;
+    }
+    const AccountId id = next_account_id_++;
+    accounts_.emplace(id, Account{id, job.account, std::move(*hash), job.identity_key});
+    account_ids_.emplace(job.account, id);
+    journal_.account(id);
+    v1::GmsResponse r;
+    r.set_request_id(job.request_id);
+    r.mutable_login();  // registered; the client logs in next
+    send(job.client, r, out);
+}
+
+void GmsCore::finish_login(const PasswordJob& job, bool password_ok, std::uint64_t now_ms,
+                           std::vector<Outgoing>& out) {
+    const auto cit = clients_.find(job.client);
+    if (cit == clients_.end()) return;
+    const Account* account = find_account(job.account);
+    if (!password_ok || account == nullptr) {
+        login_throttle_.failed("account:" + job.account, now_ms);
+        login_throttle_.failed("address:" + cit->second.address, now_ms);
+        answer_error(job.client, job.request_id, v1::ERROR_CODE_UNAUTHENTICATED, "wrong account name or password", out);
+        return;
+    }
+    login_throttle_.succeeded("account:" + job.account);
+    Client& c = cit->second;
+    log_out(job.client, c);  // a second login on one connection switches account
+    c.account = account->id;
+    auto& sessions = online_[account->id];
+    if (sessions.empty()) journal_.online(account->id, true);
+    sessions.insert(job.client);
+
+    v1::GmsResponse r;
+    r.set_request_id(job.request_id);
+    auto* login = r.mutable_login();
+    for (const auto& [gid, g] : groups_) {
+        if (g.members.contains(account->id)) *login->add_groups() = status_of(g, account->id);
+    }
+    send(job.client, r, out);
+}
+
+v1::GroupStatus GmsCore::status_of(const Group& g, AccountId member) const {
+    v1::GroupStatus s;
+    s.set_group_id(to_string(g.id));
+    s.set_rn2_epoch(g.keys.epoch());
+    s.set_membership_epoch(g.membership_epoch);
+    s.set_rn1_generation(g.rn1_generation);
+    *s.mutable_policy() = to_proto(g.policy);
+    if (const auto it = g.members.find(member); it != g.members.end()) {
+        s.set_acknowledged_epoch(it->second.acknowledged_epoch);
+        *s.mutable_rights() = to_proto(it->second.rights);
+    }
+    return s;
+}
+
+void GmsCore::on_create_group(ClientId client, AccountId me, std::uint64_t rid, const v1::CreateGroupRequest& req,
+                              std::uint64_t now_ms, std::vector<Outgoing>& out) {
+    const GroupId id = to_group_id(req.group_id());
+    if (groups_.contains(id) || pending_.contains(id)) {
+        answer_error(client, rid, v1::ERROR_CODE_CONFLICT, "group id already exists", out);
+        return;
+    }
+    Policy policy;
+    policy.rn2_interval_seconds = req.policy().rn2_interval_seconds() == 0 ? config_.default_rn2_interval_seconds
+                                                                           : req.policy().rn2_interval_seconds();
+    policy.max_members = req.policy().max_members() == 0 ? config_.max_members : req.policy().max_members();
+    policy.strict = req.policy().strict();
+    if (policy.max_members > config_.max_members) {
+        answer_error(client, rid, v1::ERROR_CODE_MALFORMED,
+                     "max_members above this server's limit of " + std::to_string(config_.max_members), out);
+        return;
+    }
+    Group g{id, policy, 1, 0, {}, GroupKeys::create(as_bytes(req.group_id()), me)};
+    g.members.emplace(me, Membership{Rights{true, true}, 0});
+    auto [it, inserted] = groups_.emplace(id, std::move(g));
+    journal_.group(id);
+    journal_.membership(id, me);
+    schedule_renewal(it->second, now_ms);
+
+    v1::GmsResponse r;
+    r.set_request_id(rid);
+    *r.mutable_group() = status_of(it->second, me);
+    send(client, r, out);
+    if (auto welcome = welcome_for(it->second, me)) send(client, *welcome, out);
+}
+
+void GmsCore::on_member_notification(ClientId client, AccountId me, std::uint64_t rid,
+                                     const v1::MemberNotification& n, std::vector<Outgoing>& out) {
+    Group* g = find_group(n.group_id());
+    if (g == nullptr) {
+        answer_error(client, rid, v1::ERROR_CODE_UNKNOWN_GROUP, "no such group", out);
+        return;
+    }
+    // Checked against the membership as it will be once the changes already queued in this batch
+    // apply, so two changes in one batch see each other.
+    auto [pit, fresh] = pending_.try_emplace(g->id);
+    PendingGroup& pending = pit->second;
+    if (fresh) {
+        for (const auto& [aid, m] : g->members) pending.effective.emplace(aid, m.rights);
+    }
+    const auto refuse = [&](v1::ErrorCode code, std::string message) {
+        if (pending.changes.empty()) pending_.erase(pit);
+        answer_error(client, rid, code, std::move(message), out);
+    };
+    const auto mine_it = pending.effective.find(me);
+    if (mine_it == pending.effective.end()) return refuse(v1::ERROR_CODE_FORBIDDEN, "you are not a member of this group");
+    const Rights mine = mine_it->second;
+    const bool leave = n.change() == v1::MemberNotification::CHANGE_LEAVE;
+    const Account* target = leave ? &accounts_.at(me) : find_account(n.account());
+    if (target == nullptr) return refuse(v1::ERROR_CODE_UNKNOWN_MEMBER, "no account '" + n.account() + "'");
+    const bool target_is_member = pending.effective.contains(target->id);
+    Rights granted;
+    switch (n.change()) {
+        case v1::MemberNotification::CHANGE_ADD:
+            granted = from_proto(n.rights());
+            if (!mine.may_invite) return refuse(v1::ERROR_CODE_FORBIDDEN, "missing right: may_invite");
+            if (!mine.covers(granted)) {
+                return refuse(v1::ERROR_CODE_FORBIDDEN,
+                              std::string("cannot grant a right you lack: ") +
+                                  (granted.may_remove && !mine.may_remove ? "may_remove" : "may_invite"));
+            }
+            if (target_is_member) return refuse(v1::ERROR_CODE_CONFLICT, "'" + target->name + "' is already a member");
+            if (pending.effective.size() >= g->policy.max_members) {
+                return refuse(v1::ERROR_CODE_FORBIDDEN,
+                              "group is full (max_members " + std::to_string(g->policy.max_members) + ")");
+            }
+            pending.effective.emplace(target->id, granted);
+            break;
+        case v1::MemberNotification::CHANGE_REMOVE:
+        case v1::MemberNotification::CHANGE_LEAVE:
+            if (!leave && target->id != me && !mine.may_remove) {
+                return refuse(v1::ERROR_CODE_FORBIDDEN, "missing right: may_remove");
+            }
+            if (!target_is_member) return refuse(v1::ERROR_CODE_UNKNOWN_MEMBER, "'" + target->name + "' is not a member");
+            pending.effective.erase(target->id);
+            break;
+        default:
+            return refuse(v1::ERROR_CODE_MALFORMED, "member_notification.change is unspecified");
+    }
+    pending.changes.push_back(PendingChange{client, rid, n.change(), target->id, me, granted});
+}
+
+void GmsCore::on_rekey_ack(ClientId client, AccountId me, std::uint64_t rid, const v1::RekeyAck& ack,
+                           std::vector<Outgoing>& out) {
+    Group* g = require_member(client, rid, ack.group_id(), me, out);
+    if (g == nullptr) return;
+    const auto m = g->members.find(me);
+    if (ack.epoch() > g->keys.epoch()) {
+        answer_error(client, rid, v1::ERROR_CODE_MALFORMED,
+                     "ack for epoch " + std::to_string(ack.epoch()) + " beyond the current " +
+                         std::to_string(g->keys.epoch()),
+                     out);
+        return;
+    }
+    if (ack.epoch() > m->second.acknowledged_epoch) {
+        m->second.acknowledged_epoch = ack.epoch();
+        journal_.membership(g->id, me);
+    }
+    v1::GmsResponse r;
+    r.set_request_id(rid);
+    r.set_epoch(m->second.acknowledged_epoch);
+    send(client, r, out);
+}
+
+void GmsCore::on_inquiry(ClientId client, AccountId me, std::uint64_t rid, const v1::Rn2Inquiry& q,
+                         std::vector<Outgoing>& out) {
+    Group* g = require_member(client, rid, q.group_id(), me, out);
+    if (g == nullptr) return;
+    auto welcome = welcome_for(*g, me);
+    if (!welcome) {
+        answer_error(client, rid, v1::ERROR_CODE_INTERNAL, "cannot seal the group state to your identity key", out);
+        return;
+    }
+    welcome->set_request_id(rid);
+    send(client, *welcome, out);
+}
+
+v1::MembershipStatement GmsCore::statement_for(const Group& g, AccountId member, std::uint64_t now_ms) const {
+    const Account& a = accounts_.at(member);
+    v1::MembershipStatement s;
+    s.set_group_id(to_string(g.id));
+    s.set_epoch(g.membership_epoch);
+    s.set_identity_key(std::string(a.identity_key.begin(), a.identity_key.end()));
+    s.set_account(a.name);
+    *s.mutable_rights() = to_proto(g.members.at(member).rights);
+    s.set_expires_unix(now_ms / kMsPerSecond + config_.statement_ttl_seconds);
+    wire::sign_statement(s, signing_key_);
+    return s;
+}
+
+void GmsCore::on_list_members(ClientId client, AccountId me, std::uint64_t rid, const v1::ListMembersRequest& q,
+                              std::uint64_t now_ms, std::vector<Outgoing>& out) {
+    Group* g = require_member(client, rid, q.group_id(), me, out);
+    if (g == nullptr) return;
+    v1::GmsResponse r;
+    r.set_request_id(rid);
+    for (const auto& [aid, m] : g->members) *r.mutable_members()->add_members() = statement_for(*g, aid, now_ms);
+    send(client, r, out);
+}
+
+void GmsCore::on_statement(ClientId client, AccountId me, std::uint64_t rid, const v1::StatementRequest& q,
+                           std::uint64_t now_ms, std::vector<Outgoing>& out) {
+    Group* g = require_member(client, rid, q.group_id(), me, out);
+    if (g == nullptr) return;
+    v1::GmsResponse r;
+    r.set_request_id(rid);
+    *r.mutable_statement() = statement_for(*g, me, now_ms);
+    send(client, r, out);
+}
+
+void GmsCore::on_rn1_generation(ClientId client, AccountId me, std::uint64_t rid, const v1::Rn1GenerationClaim& q,
+                                std::vector<Outgoing>& out) {
+    Group* g = require_member(client, rid, q.group_id(), me, out);
+    if (g == nullptr) return;
+    if (q.generation() != g->rn1_generation + 1) {
+        answer_error(client, rid, v1::ERROR_CODE_CONFLICT,
+                     "rn1 generation " + std::to_string(q.generation()) + " refused; the current generation is " +
+                         std::to_string(g->rn1_generation),
+                     out);
+        return;
+    }
+    g->rn1_generation = q.generation();
+    journal_.group(g->id);
+    v1::GmsResponse r;
+    r.set_request_id(rid);
+    r.set_rn1_generation(g->rn1_generation);
+    send(client, r, out);
+}
+
+void GmsCore::on_lookup(ClientId client, std::uint64_t rid, const v1::LookupAccount& q, std::vector<Outgoing>& out) {
+    const Account* a = find_account(q.account());
+    if (a == nullptr) {
+        answer_error(client, rid, v1::ERROR_CODE_UNKNOWN_MEMBER, "no account '" + q.account() + "'", out);
+        return;
+    }
+    v1::GmsResponse r;
+    r.set_request_id(rid);
+    auto* id = r.mutable_identity();
+    id->set_account(a->name);
+    id->set_identity_key(std::string(a->identity_key.begin(), a->identity_key.end()));
+    wire::sign_identity(*id, signing_key_);
+    send(client, r, out);
+}
+
+// --- keys -------------------------------------------------------------------------------------
+
+std::optional<v1::GmsResponse> GmsCore::welcome_for(const Group& g, AccountId member) const {
+    auto state = g.keys.member_state(member);
+    if (!state) return std::nullopt;
+    const auto x25519 = crypto::x25519_public_from_ed25519(accounts_.at(member).identity_key);
+    if (!x25519) return std::nullopt;
+    auto sealed = crypto::seal_to(*x25519, state->span());
+    if (!sealed) return std::nullopt;
+    v1::GmsResponse r;
+    auto* w = r.mutable_welcome();
+    w->set_group_id(to_string(g.id));
+    w->set_epoch(g.keys.epoch());
+    w->set_sealed_path(std::string(sealed->begin(), sealed->end()));
+    w->set_membership_epoch(g.membership_epoch);
+    *w->mutable_policy() = to_proto(g.policy);
+    *w->mutable_rights() = to_proto(g.members.at(member).rights);
+    w->set_rn1_generation(g.rn1_generation);
+    return r;
+}
+
+void GmsCore::schedule_renewal(const Group& g, std::uint64_t now_ms) {
+    const std::uint64_t due = now_ms + std::uint64_t{g.policy.rn2_interval_seconds} * kMsPerSecond;
+    renewal_due_[g.id] = due;
+    renewals_.emplace(due, g.id);
+}
+
+void GmsCore::renew(Group& g, std::uint64_t now_ms, std::vector<Outgoing>& out) {
+    const GroupKeys::Rekey rekey = g.keys.renew();
+    journal_.group(g.id);
+    schedule_renewal(g, now_ms);
+    v1::GmsResponse push;
+    auto* r = push.mutable_rekey();
+    r->set_group_id(to_string(g.id));
+    r->set_epoch(rekey.epoch);
+    r->set_lkh_message(std::string(rekey.message.begin(), rekey.message.end()));
+    r->set_membership_epoch(g.membership_epoch);
+    const auto payload = encode(push);
+    for (const auto& [aid, m] : g.members) send_to_account(aid, payload, out);
+}
+
+void GmsCore::apply_pending(Group& g, PendingGroup& pending, std::uint64_t now_ms, std::vector<Outgoing>& out) {
+    std::vector<GroupKeys::MemberId> joins;
+    std::vector<GroupKeys::MemberId> removes;
+    v1::GmsResponse push;
+    auto* rekey_msg = push.mutable_rekey();
+    // A member added and removed in the same batch never enters the tree.
+    std::map<AccountId, int> net;  // +1 joined, -1 removed (relative to the committed group)
+    for (const PendingChange& c : pending.changes) {
+        const bool add = c.change == v1::MemberNotification::CHANGE_ADD;
+        net[c.target] += add ? 1 : -1;
+        auto* e = rekey_msg->add_events();
+        const Account& a = accounts_.at(c.target);
+        e->set_account(a.name);
+        e->set_change(c.change);
+        e->set_identity_key(std::string(a.identity_key.begin(), a.identity_key.end()));
+        if (add) *e->mutable_rights() = to_proto(c.rights);
+    }
+    for (const auto& [aid, delta] : net) {
+        if (delta > 0) joins.push_back(aid);
+        if (delta < 0) removes.push_back(aid);
+    }
+    for (AccountId aid : removes) {
+        g.members.erase(aid);
+        journal_.removed(g.id, aid);
+    }
+    for (AccountId aid : joins) {
+        g.members.emplace(aid, Membership{pending.effective.at(aid), 0});
+        journal_.membership(g.id, aid);
+    }
+    ++g.membership_epoch;
+
+    // Removed members hear that their access ended; requesters get the committed epoch.
+    v1::GmsResponse removed;
+    removed.mutable_removed()->set_group_id(to_string(g.id));
+    removed.mutable_removed()->set_membership_epoch(g.membership_epoch);
+    const auto removed_payload = encode(removed);
+    for (AccountId aid : removes) send_to_account(aid, removed_payload, out);
+    for (const PendingChange& c : pending.changes) {
+        v1::GmsResponse r;
+        r.set_request_id(c.request_id);
+        r.set_epoch(g.membership_epoch);
+        send(c.requester, r, out);
+    }
+
+    if (g.members.empty()) {  // the last member left: the group ends
+        journal_.deleted(g.id);
+        renewal_due_.erase(g.id);
+        groups_.erase(g.id);
+        return;
+    }
+
+    const GroupKeys::Rekey rekey = g.keys.change(joins, removes);
+    journal_.group(g.id);
+    schedule_renewal(g, now_ms);
+    rekey_msg->set_group_id(to_string(g.id));
+    rekey_msg->set_epoch(rekey.epoch);
+    rekey_msg->set_lkh_message(std::string(rekey.message.begin(), rekey.message.end()));
+    rekey_msg->set_membership_epoch(g.membership_epoch);
+    const auto payload = encode(push);
+    for (const auto& [aid, m] : g.members) {
+        if (std::find(joins.begin(), joins.end(), aid) == joins.end()) send_to_account(aid, payload, out);
+    }
+    for (AccountId aid : joins) {
+        if (auto welcome = welcome_for(g, aid)) send_to_account(aid, encode(*welcome), out);
+    }
+}
+
+void GmsCore::end_batch(std::uint64_t now_ms, std::vector<Outgoing>& out) {
+    for (auto& [id, pending] : pending_) {
+        if (auto it = groups_.find(id); it != groups_.end()) apply_pending(it->second, pending, now_ms, out);
+    }
+    pending_.clear();
+    while (!renewals_.empty() && renewals_.begin()->first <= now_ms) {
+        const auto [due, id] = *renewals_.begin();
+        renewals_.erase(renewals_.begin());
+        const auto live = renewal_due_.find(id);
+        if (live == renewal_due_.end() || live->second != due) continue;  // superseded by a later schedule
+        if (auto it = groups_.find(id); it != groups_.end()) renew(it->second, now_ms, out);
+    }
+}
+
+}  // namespace twofold::gms

@@ -1,0 +1,50 @@
+#include "gms/group_keys.h"
+
+#include "lkh/key_tree.h"
+
+namespace twofold::gms {
+
+struct GroupKeys::Impl {
+    lkh::KeyTree tree;
+};
+
+GroupKeys::GroupKeys() = default;
+GroupKeys::GroupKeys(GroupKeys&&) noexcept = default;
+GroupKeys& GroupKeys::operator=(GroupKeys&&) noexcept = default;
+GroupKeys::~GroupKeys() = default;
+
+GroupKeys GroupKeys::create(ByteView group_id, MemberId founder) {
+    GroupKeys k;
+    k.impl_ = std::make_unique<Impl>(Impl{lkh::KeyTree(group_id, founder)});
+    return k;
+}
+
+GroupKeys::Rekey GroupKeys::change(std::span<const MemberId> joins, std::span<const MemberId> removes) {
+    // The core validated membership against its own tables, which the tree mirrors exactly;
+    // a refusal here would be a bug, not bad input.
+    auto r = impl_->tree.batch(joins, removes);
+    if (!r) return renew();
+    return Rekey{r->epoch, std::move(r->message), r->wrapped_keys};
+}
+
+GroupKeys::Rekey GroupKeys::renew() {
+    lkh::Rekey r = impl_->tree.renew();
+    return Rekey{r.epoch, std::move(r.message), r.wrapped_keys};
+}
+
+Result<crypto::SecretBuffer> GroupKeys::member_state(MemberId member) const { return impl_->tree.member_state(member); }
+
+std::uint64_t GroupKeys::epoch() const { return impl_ ? impl_->tree.epoch() : 0; }
+std::size_t GroupKeys::member_count() const { return impl_ ? impl_->tree.size() : 0; }
+
+crypto::SecretBuffer GroupKeys::serialise() const { return impl_->tree.serialise(); }
+
+Result<GroupKeys> GroupKeys::parse(ByteView bytes) {
+    auto tree = lkh::KeyTree::parse(bytes);
+    if (!tree) return tree.error();
+    GroupKeys k;
+    k.impl_ = std::make_unique<Impl>(Impl{std::move(*tree)});
+    return k;
+}
+
+}  // namespace twofold::gms

@@ -1,0 +1,55 @@
+// One group's key material at the GMS: its LKH tree and the current RN2, behind the few
+// operations the GMS needs. A thin adapter over lkh/, so the GMS reads in its own terms.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+#include "crypto/bytes.h"
+#include "crypto/secret.h"
+
+namespace twofold::gms {
+
+class GroupKeys {
+  public:
+    using MemberId = std::uint64_t;
+
+    struct Rekey {
+        std::uint64_t epoch = 0;  // the new RN2 epoch
+        Bytes message;            // lkh/'s rekey encoding, for every remaining member
+        std::size_t wrapped_keys = 0;
+    };
+
+    GroupKeys();
+    GroupKeys(GroupKeys&&) noexcept;
+    GroupKeys& operator=(GroupKeys&&) noexcept;
+    ~GroupKeys();
+
+    // A new tree holding only the founder, with a fresh RN2 at epoch 1.
+    static GroupKeys create(ByteView group_id, MemberId founder);
+
+    // One rekey for all the joins and removals that arrived together.
+    Rekey change(std::span<const MemberId> joins, std::span<const MemberId> removes);
+    // A fresh RN2 wrapped under the root key: one wrapped key.
+    Rekey renew();
+
+    // A member's whole current state (path keys and RN2), serialised for sealing to it: the
+    // joiner's welcome, and the answer to an RN2 inquiry.
+    Result<crypto::SecretBuffer> member_state(MemberId member) const;
+
+    std::uint64_t epoch() const;
+    std::size_t member_count() const;
+
+    crypto::SecretBuffer serialise() const;
+    static Result<GroupKeys> parse(ByteView bytes);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace twofold::gms

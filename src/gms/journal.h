@@ -1,0 +1,104 @@
+// What the GMS changed in one batch, as rows to write. The core marks what is dirty; the rows
+// are built once per batch, so a group changed ten times in a batch is written once.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crypto/secret.h"
+#include "gms/model.h"
+
+namespace twofold::gms {
+
+struct MembershipRow {
+    GroupId group;
+    AccountId account;
+    Membership membership;
+};
+
+struct GroupRow {
+    GroupId id;
+    Policy policy;
+    std::uint64_t membership_epoch;
+    std::uint64_t rn1_generation;
+    std::uint64_t rn2_epoch;
+    crypto::SecretBuffer keys;  // the serialised LKH tree and RN2; encrypted by the store
+};
+
+struct Journal {
+    std::vector<Account> accounts;             // new accounts
+    std::vector<GroupRow> groups;              // created or changed
+    std::vector<MembershipRow> memberships;    // added or changed
+    std::vector<std::pair<GroupId, AccountId>> removed_memberships;
+    std::vector<GroupId> deleted_groups;             // the last member left
+    std::vector<std::pair<AccountId, bool>> online;  // login status changes
+
+    bool empty() const {
+        return accounts.empty() && groups.empty() && memberships.empty() && removed_memberships.empty() &&
+               deleted_groups.empty() && online.empty();
+    }
+};
+
+// Everything the store loads at start-up.
+struct State {
+    std::vector<Account> accounts;
+    std::vector<Group> groups;
+};
+
+class JournalBuilder {
+  public:
+    void account(AccountId id) { accounts_.insert(id); }
+    void group(const GroupId& id) { groups_.insert(id); }
+    void membership(const GroupId& g, AccountId a) {
+        removed_.erase({g, a});
+        memberships_.insert({g, a});
+    }
+    void removed(const GroupId& g, AccountId a) {
+        memberships_.erase({g, a});
+        removed_.insert({g, a});
+    }
+    void online(AccountId a, bool is_online) { online_.emplace_back(a, is_online); }
+    void deleted(const GroupId& g) {
+        groups_.erase(g);
+        deleted_.insert(g);
+    }
+
+    template <class Accounts, class Groups>
+    Journal build(const Accounts& accounts, const Groups& groups);
+
+  private:
+    std::set<AccountId> accounts_;
+    std::set<GroupId> groups_;
+    std::set<std::pair<GroupId, AccountId>> memberships_;
+    std::set<std::pair<GroupId, AccountId>> removed_;
+    std::set<GroupId> deleted_;
+    std::vector<std::pair<AccountId, bool>> online_;
+};
+
+template <class Accounts, class Groups>
+Journal JournalBuilder::build(const Accounts& accounts, const Groups& groups) {
+    Journal j;
+    for (AccountId id : accounts_) j.accounts.push_back(accounts.at(id));
+    for (const GroupId& id : groups_) {
+        const Group& g = groups.at(id);
+        j.groups.push_back(GroupRow{g.id, g.policy, g.membership_epoch, g.rn1_generation, g.keys.epoch(),
+                                    g.keys.serialise()});
+    }
+    for (const auto& [gid, aid] : memberships_) {
+        const auto g = groups.find(gid);
+        if (g == groups.end()) continue;
+        if (auto it = g->second.members.find(aid); it != g->second.members.end()) {
+            j.memberships.push_back({gid, aid, it->second});
+        }
+    }
+    j.removed_memberships.assign(removed_.begin(), removed_.end());
+    j.deleted_groups.assign(deleted_.begin(), deleted_.end());
+    j.online = std::move(online_);
+    *this = JournalBuilder{};
+    return j;
+}
+
+}  // namespace twofold::gms

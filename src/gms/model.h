@@ -1,0 +1,58 @@
+// The GMS's state, as the paper's group table has it: accounts, groups by opaque id, and per
+// group its members with their rights and the RN2 epoch each has acknowledged.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "crypto/bytes.h"
+#include "crypto/sign.h"
+#include "gms/group_keys.h"
+
+namespace twofold::gms {
+
+inline constexpr std::size_t kGroupIdBytes = 16;
+using GroupId = FixedBytes<kGroupIdBytes>;
+using AccountId = std::uint64_t;  // also the member's id in the LKH tree
+
+struct Rights {
+    bool may_invite = false;
+    bool may_remove = false;
+    // An inviter grants at most its own rights.
+    bool covers(const Rights& other) const noexcept {
+        return (may_invite || !other.may_invite) && (may_remove || !other.may_remove);
+    }
+    friend bool operator==(const Rights&, const Rights&) = default;
+};
+
+struct Policy {
+    std::uint32_t rn2_interval_seconds = 60;
+    std::uint32_t max_members = 0;  // 0: the server's limit
+    bool strict = false;
+};
+
+struct Account {
+    AccountId id = 0;
+    std::string name;
+    std::string password_hash;  // Argon2id encoded string
+    crypto::SignPublicKey identity_key{};
+};
+
+struct Membership {
+    Rights rights;
+    std::uint64_t acknowledged_epoch = 0;
+};
+
+struct Group {
+    GroupId id{};
+    Policy policy;
+    std::uint64_t membership_epoch = 0;
+    std::uint64_t rn1_generation = 0;
+    std::map<AccountId, Membership> members;
+    GroupKeys keys;
+};
+
+}  // namespace twofold::gms

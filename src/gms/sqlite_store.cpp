@@ -1,0 +1,236 @@
+#include "gms/sqlite_store.h"
+
+#include <algorithm>
+
+#include "crypto/aead.h"
+#include "crypto/hex.h"
+#include "crypto/random.h"
+#include "store/key_file.h"
+
+namespace twofold::gms {
+
+namespace {
+
+const std::vector<store::Migration> kMigrations = {
+    {1, R"sql(
+CREATE TABLE accounts(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  identity_key BLOB NOT NULL,
+  online INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE groups(
+  id BLOB PRIMARY KEY,
+  rn2_interval_seconds INTEGER NOT NULL,
+  max_members INTEGER NOT NULL,
+  strict INTEGER NOT NULL,
+  membership_epoch INTEGER NOT NULL,
+  rn1_generation INTEGER NOT NULL,
+  rn2_epoch INTEGER NOT NULL,
+  sealed_keys BLOB NOT NULL);
+CREATE TABLE members(
+  group_id BLOB NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  may_invite INTEGER NOT NULL,
+  may_remove INTEGER NOT NULL,
+  acknowledged_epoch INTEGER NOT NULL,
+  PRIMARY KEY(group_id, account_id)) WITHOUT ROWID;
+)sql"},
+};
+
+constexpr std::string_view kKeysLabel = "twofold/v1 gms group keys";
+
+// Associated data binds a sealed blob to its group and epoch: rows cannot be swapped.
+Bytes keys_ad(const GroupId& id, std::uint64_t epoch) {
+    Bytes ad(kKeysLabel.begin(), kKeysLabel.end());
+    ad.push_back(0);
+    append(ad, id);
+    for (int shift = 56; shift >= 0; shift -= 8) ad.push_back(static_cast<std::uint8_t>(epoch >> shift));
+    return ad;
+}
+
+std::int64_t as_int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+
+}  // namespace
+
+SqliteStore::SqliteStore(store::Database db, crypto::SecretBuffer storage_key)
+    : db_(std::move(db)), storage_key_(std::move(storage_key)) {}
+
+Result<SqliteStore> SqliteStore::open(const std::filesystem::path& data_dir) {
+    auto key = store::load_or_create_key_file(data_dir / "storage.key", crypto::kAeadKeyBytes);
+    if (!key) return key.error();
+    auto db = store::Database::open(data_dir / "gms.db", kMigrations);
+    if (!db) return db.error();
+    return SqliteStore(std::move(*db), std::move(*key));
+}
+
+Bytes SqliteStore::seal_keys(const GroupRow& row) {
+    const auto nonce = crypto::random_array<crypto::kAeadNonceBytes>();
+    Bytes out(nonce.begin(), nonce.end());
+    out.resize(nonce.size() + row.keys.size() + crypto::kAeadTagBytes);
+    const Status s = crypto::aead_encrypt(storage_key_.span(), nonce, row.keys.span(), keys_ad(row.id, row.rn2_epoch),
+                                          MutableByteView(out).subspan(nonce.size()));
+    (void)s;  // sizes are fixed above
+    return out;
+}
+
+Result<GroupKeys> SqliteStore::open_keys(const GroupId& id, std::uint64_t rn2_epoch, ByteView sealed) {
+    if (sealed.size() < crypto::kAeadNonceBytes + crypto::kAeadTagBytes) {
+        return make_error(Errc::malformed, "stored group keys are truncated");
+    }
+    crypto::SecretBuffer plain(sealed.size() - crypto::kAeadNonceBytes - crypto::kAeadTagBytes);
+    if (auto s = crypto::aead_decrypt(storage_key_.span(), sealed.first(crypto::kAeadNonceBytes),
+                                      sealed.subspan(crypto::kAeadNonceBytes), keys_ad(id, rn2_epoch),
+                                      plain.mutable_span());
+        !s) {
+        return make_error(Errc::auth_failed, "stored group keys do not open with storage.key (wrong key file?)");
+    }
+    return GroupKeys::parse(plain.span());
+}
+
+Result<State> SqliteStore::load() {
+    if (auto s = db_.exec("UPDATE accounts SET online = 0 WHERE online != 0"); !s) return s.error();
+    State state;
+    auto accounts = db_.prepare("SELECT id, name, password_hash, identity_key FROM accounts ORDER BY id");
+    if (!accounts) return accounts.error();
+    for (;;) {
+        auto row = accounts->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        Account a;
+        a.id = static_cast<AccountId>(accounts->column_int(0));
+        a.name = accounts->column_text(1);
+        a.password_hash = accounts->column_text(2);
+        const Bytes key = accounts->column_blob(3);
+        if (key.size() != a.identity_key.size()) return make_error(Errc::malformed, "stored identity key has a bad size");
+        std::copy(key.begin(), key.end(), a.identity_key.begin());
+        state.accounts.push_back(std::move(a));
+    }
+
+    auto groups = db_.prepare(
+        "SELECT id, rn2_interval_seconds, max_members, strict, membership_epoch, rn1_generation, rn2_epoch, "
+        "sealed_keys FROM groups");
+    auto members = db_.prepare(
+        "SELECT account_id, may_invite, may_remove, acknowledged_epoch FROM members WHERE group_id = ?1");
+    if (!groups) return groups.error();
+    if (!members) return members.error();
+    for (;;) {
+        auto row = groups->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        const Bytes id = groups->column_blob(0);
+        if (id.size() != kGroupIdBytes) return make_error(Errc::malformed, "stored group id has a bad size");
+        Group g;
+        std::copy(id.begin(), id.end(), g.id.begin());
+        g.policy = Policy{static_cast<std::uint32_t>(groups->column_int(1)),
+                          static_cast<std::uint32_t>(groups->column_int(2)), groups->column_int(3) != 0};
+        g.membership_epoch = static_cast<std::uint64_t>(groups->column_int(4));
+        g.rn1_generation = static_cast<std::uint64_t>(groups->column_int(5));
+        const auto rn2_epoch = static_cast<std::uint64_t>(groups->column_int(6));
+        auto keys = open_keys(g.id, rn2_epoch, groups->column_blob(7));
+        if (!keys) return make_error(keys.error().code, "group " + crypto::to_hex(g.id) + ": " + keys.error().message);
+        g.keys = std::move(*keys);
+        members->bind(1, ByteView(g.id));
+        for (;;) {
+            auto m = members->step();
+            if (!m) return m.error();
+            if (!*m) break;
+            g.members.emplace(static_cast<AccountId>(members->column_int(0)),
+                              Membership{Rights{members->column_int(1) != 0, members->column_int(2) != 0},
+                                         static_cast<std::uint64_t>(members->column_int(3))});
+        }
+        members->reset();
+        state.groups.push_back(std::move(g));
+    }
+    return state;
+}
+
+Status SqliteStore::commit(const Journal& j) {
+    if (j.empty()) return {};
+    if (auto s = db_.begin(); !s) return s;
+    const auto fail = [&](const Error& e) -> Status {
+        (void)db_.rollback();
+        return e;
+    };
+    auto put_account = db_.prepare(
+        "INSERT INTO accounts(id, name, password_hash, identity_key) VALUES (?1, ?2, ?3, ?4)");
+    // An upsert, not INSERT OR REPLACE: a replace deletes the row, and the delete would cascade
+    // to the group's members.
+    auto put_group = db_.prepare(
+        "INSERT INTO groups(id, rn2_interval_seconds, max_members, strict, membership_epoch, "
+        "rn1_generation, rn2_epoch, sealed_keys) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "ON CONFLICT(id) DO UPDATE SET rn2_interval_seconds = ?2, max_members = ?3, strict = ?4, "
+        "membership_epoch = ?5, rn1_generation = ?6, rn2_epoch = ?7, sealed_keys = ?8");
+    auto put_member = db_.prepare(
+        "INSERT OR REPLACE INTO members(group_id, account_id, may_invite, may_remove, acknowledged_epoch) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    auto del_member = db_.prepare("DELETE FROM members WHERE group_id = ?1 AND account_id = ?2");
+    auto del_group = db_.prepare("DELETE FROM groups WHERE id = ?1");
+    auto set_online = db_.prepare("UPDATE accounts SET online = ?2 WHERE id = ?1");
+    for (auto* st : {&put_account, &put_group, &put_member, &del_member, &del_group, &set_online}) {
+        if (!*st) return fail(st->error());
+    }
+    for (const Account& a : j.accounts) {
+        if (auto s = put_account->bind(1, as_int(a.id)).bind(2, a.name).bind(3, a.password_hash)
+                         .bind(4, ByteView(a.identity_key)).run();
+            !s) {
+            return fail(s.error());
+        }
+    }
+    for (const GroupRow& g : j.groups) {
+        const Bytes sealed = seal_keys(g);
+        if (auto s = put_group->bind(1, ByteView(g.id)).bind(2, std::int64_t{g.policy.rn2_interval_seconds})
+                         .bind(3, std::int64_t{g.policy.max_members}).bind(4, std::int64_t{g.policy.strict})
+                         .bind(5, as_int(g.membership_epoch)).bind(6, as_int(g.rn1_generation))
+                         .bind(7, as_int(g.rn2_epoch)).bind(8, sealed).run();
+            !s) {
+            return fail(s.error());
+        }
+    }
+    for (const auto& [gid, aid] : j.removed_memberships) {
+        if (auto s = del_member->bind(1, ByteView(gid)).bind(2, as_int(aid)).run(); !s) return fail(s.error());
+    }
+    for (const MembershipRow& m : j.memberships) {
+        if (auto s = put_member->bind(1, ByteView(m.group)).bind(2, as_int(m.account))
+                         .bind(3, std::int64_t{m.membership.rights.may_invite})
+                         .bind(4, std::int64_t{m.membership.rights.may_remove})
+                         .bind(5, as_int(m.membership.acknowledged_epoch)).run();
+            !s) {
+            return fail(s.error());
+        }
+    }
+    for (const GroupId& gid : j.deleted_groups) {
+        if (auto s = del_group->bind(1, ByteView(gid)).run(); !s) return fail(s.error());
+    }
+    for (const auto& [aid, online] : j.online) {
+        if (auto s = set_online->bind(1, as_int(aid)).bind(2, std::int64_t{online}).run(); !s) return fail(s.error());
+    }
+    if (auto s = db_.commit(); !s) return fail(s.error());
+    return {};
+}
+
+Result<std::vector<GroupTableRow>> SqliteStore::group_table() {
+    auto st = db_.prepare(
+        "SELECT g.id, a.name, a.online, m.acknowledged_epoch, g.rn2_epoch, m.may_invite, m.may_remove "
+        "FROM members m JOIN groups g ON g.id = m.group_id JOIN accounts a ON a.id = m.account_id "
+        "ORDER BY g.id, a.name");
+    if (!st) return st.error();
+    std::vector<GroupTableRow> rows;
+    for (;;) {
+        auto r = st->step();
+        if (!r) return r.error();
+        if (!*r) break;
+        GroupTableRow row{};
+        const Bytes id = st->column_blob(0);
+        std::copy_n(id.begin(), std::min(id.size(), row.group.size()), row.group.begin());
+        row.account = st->column_text(1);
+        row.online = st->column_int(2) != 0;
+        row.acknowledged_epoch = static_cast<std::uint64_t>(st->column_int(3));
+        row.rn2_epoch = static_cast<std::uint64_t>(st->column_int(4));
+        row.rights = Rights{st->column_int(5) != 0, st->column_int(6) != 0};
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+}  // namespace twofold::gms

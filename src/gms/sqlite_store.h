@@ -1,0 +1,44 @@
+// The GMS's durable state in SQLite (WAL, synchronous=FULL): accounts, groups, memberships.
+// Each group's LKH keys and RN2 are stored encrypted under a storage key kept in its own file,
+// so a copy of the database (a backup, a dump) does not carry them.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "gms/journal.h"
+#include "store/database.h"
+
+namespace twofold::gms {
+
+// One row of the operator's view (`twofold-gms groups`): the thesis's group table.
+struct GroupTableRow {
+    GroupId group;
+    std::string account;
+    bool online;
+    std::uint64_t acknowledged_epoch;
+    std::uint64_t rn2_epoch;
+    Rights rights;
+};
+
+class SqliteStore {
+  public:
+    static Result<SqliteStore> open(const std::filesystem::path& data_dir);
+
+    // Everything, for start-up. Login status is reset: no connection survives a restart.
+    Result<State> load();
+    // One transaction: committed (and fsync'd) when this returns ok.
+    Status commit(const Journal& journal);
+    Result<std::vector<GroupTableRow>> group_table();
+
+  private:
+    SqliteStore(store::Database db, crypto::SecretBuffer storage_key);
+    Bytes seal_keys(const GroupRow& row);
+    Result<GroupKeys> open_keys(const GroupId& id, std::uint64_t rn2_epoch, ByteView sealed);
+
+    store::Database db_;
+    crypto::SecretBuffer storage_key_;
+};
+
+}  // namespace twofold::gms

@@ -1,0 +1,183 @@
+#include "gms_client/client.h"
+
+#include "wire/message.h"
+
+namespace twofold::gms {
+
+Errc errc_from_wire(v1::ErrorCode code) {
+    switch (code) {
+        case v1::ERROR_CODE_MALFORMED: return Errc::malformed;
+        case v1::ERROR_CODE_TOO_LARGE: return Errc::too_large;
+        case v1::ERROR_CODE_UNAUTHENTICATED: return Errc::auth_failed;
+        case v1::ERROR_CODE_FORBIDDEN: return Errc::forbidden;
+        case v1::ERROR_CODE_UNKNOWN_GROUP:
+        case v1::ERROR_CODE_UNKNOWN_MEMBER: return Errc::unknown;
+        case v1::ERROR_CODE_STALE_EPOCH: return Errc::stale_epoch;
+        case v1::ERROR_CODE_RATE_LIMITED: return Errc::rate_limited;
+        case v1::ERROR_CODE_CONFLICT: return Errc::invalid_argument;
+        default: return Errc::internal;
+    }
+}
+
+Result<std::unique_ptr<GmsClient>> GmsClient::connect(const net::Endpoint& server, const std::string& fingerprint) {
+    auto conn = net::TlsClient::connect(server, fingerprint);
+    if (!conn) return conn.error();
+    return std::unique_ptr<GmsClient>(new GmsClient(std::move(*conn)));
+}
+
+Result<v1::GmsResponse> GmsClient::receive(std::chrono::milliseconds timeout) {
+    auto frame = conn_->receive(timeout);
+    if (!frame) return frame.error();
+    return wire::parse_message<v1::GmsResponse>(*frame);
+}
+
+Result<v1::GmsResponse> GmsClient::call(v1::GmsRequest request) {
+    const std::uint64_t id = next_request_id_++;
+    request.set_request_id(id);
+    const std::string bytes = request.SerializeAsString();
+    if (auto s = conn_->send(as_bytes(bytes)); !s) return s.error();
+    for (;;) {
+        auto r = receive(timeout_);
+        if (!r) return r.error();
+        if (r->request_id() == 0 && !r->has_error()) {
+            pushes_.push_back(std::move(*r));
+            continue;
+        }
+        if (r->request_id() != id && r->request_id() != 0) continue;  // a late answer to an abandoned call
+        if (r->has_error()) {
+            return make_error(errc_from_wire(r->error().code()), "GMS: " + r->error().message());
+        }
+        return std::move(*r);
+    }
+}
+
+Result<v1::GmsResponse> GmsClient::next_push(std::chrono::milliseconds timeout) {
+    if (!pushes_.empty()) {
+        v1::GmsResponse r = std::move(pushes_.front());
+        pushes_.pop_front();
+        return r;
+    }
+    for (;;) {
+        auto r = receive(timeout);
+        if (!r) return r.error();
+        if (r->request_id() == 0) return r;
+    }
+}
+
+namespace {
+
+std::string str(ByteView b) { return {b.begin(), b.end()}; }
+
+template <class Get>
+auto expect(Result<v1::GmsResponse> r, bool (v1::GmsResponse::*has)() const, Get get, const char* what)
+    -> Result<std::decay_t<decltype(get(std::declval<v1::GmsResponse&>()))>> {
+    if (!r) return r.error();
+    if (!((*r).*has)()) return make_error(Errc::malformed, std::string("GMS answered without ") + what);
+    return get(*r);
+}
+
+}  // namespace
+
+Status GmsClient::register_account(const std::string& account, const std::string& password,
+                                   const crypto::SignPublicKey& identity_key) {
+    v1::GmsRequest req;
+    auto* r = req.mutable_register_();
+    r->set_account(account);
+    r->set_password(password);
+    r->set_identity_key(str(identity_key));
+    auto answer = call(std::move(req));
+    if (!answer) return answer.error();
+    return {};
+}
+
+Result<v1::LoginResponse> GmsClient::login(const std::string& account, const std::string& password) {
+    v1::GmsRequest req;
+    req.mutable_login()->set_account(account);
+    req.mutable_login()->set_password(password);
+    return expect(call(std::move(req)), &v1::GmsResponse::has_login, [](auto& r) { return r.login(); }, "a login");
+}
+
+Result<v1::GroupStatus> GmsClient::create_group(ByteView group_id, const v1::GroupPolicy& policy) {
+    v1::GmsRequest req;
+    req.mutable_create_group()->set_group_id(str(group_id));
+    *req.mutable_create_group()->mutable_policy() = policy;
+    return expect(call(std::move(req)), &v1::GmsResponse::has_group, [](auto& r) { return r.group(); }, "a group");
+}
+
+namespace {
+v1::GmsRequest notification(ByteView group_id, v1::MemberNotification::Change change, const std::string& account) {
+    v1::GmsRequest req;
+    auto* n = req.mutable_member_notification();
+    n->set_group_id(str(group_id));
+    n->set_change(change);
+    n->set_account(account);
+    return req;
+}
+auto epoch_of = [](auto& r) { return r.epoch(); };
+}  // namespace
+
+Result<std::uint64_t> GmsClient::add_member(ByteView group_id, const std::string& account, bool may_invite,
+                                           bool may_remove) {
+    v1::GmsRequest req = notification(group_id, v1::MemberNotification::CHANGE_ADD, account);
+    req.mutable_member_notification()->mutable_rights()->set_may_invite(may_invite);
+    req.mutable_member_notification()->mutable_rights()->set_may_remove(may_remove);
+    return expect(call(std::move(req)), &v1::GmsResponse::has_epoch, epoch_of, "an epoch");
+}
+
+Result<std::uint64_t> GmsClient::remove_member(ByteView group_id, const std::string& account) {
+    return expect(call(notification(group_id, v1::MemberNotification::CHANGE_REMOVE, account)),
+                  &v1::GmsResponse::has_epoch, epoch_of, "an epoch");
+}
+
+Result<std::uint64_t> GmsClient::leave(ByteView group_id) {
+    return expect(call(notification(group_id, v1::MemberNotification::CHANGE_LEAVE, "self")),
+                  &v1::GmsResponse::has_epoch, epoch_of, "an epoch");
+}
+
+Result<std::uint64_t> GmsClient::acknowledge(ByteView group_id, std::uint64_t epoch) {
+    v1::GmsRequest req;
+    req.mutable_rekey_ack()->set_group_id(str(group_id));
+    req.mutable_rekey_ack()->set_epoch(epoch);
+    return expect(call(std::move(req)), &v1::GmsResponse::has_epoch, epoch_of, "an epoch");
+}
+
+Result<v1::Welcome> GmsClient::inquire(ByteView group_id, std::uint64_t known_epoch) {
+    v1::GmsRequest req;
+    req.mutable_rn2_inquiry()->set_group_id(str(group_id));
+    req.mutable_rn2_inquiry()->set_known_epoch(known_epoch);
+    return expect(call(std::move(req)), &v1::GmsResponse::has_welcome, [](auto& r) { return r.welcome(); },
+                  "the group state");
+}
+
+Result<std::vector<v1::MembershipStatement>> GmsClient::list_members(ByteView group_id) {
+    v1::GmsRequest req;
+    req.mutable_list_members()->set_group_id(str(group_id));
+    auto r = expect(call(std::move(req)), &v1::GmsResponse::has_members, [](auto& x) { return x.members(); },
+                    "a member list");
+    if (!r) return r.error();
+    return std::vector<v1::MembershipStatement>(r->members().begin(), r->members().end());
+}
+
+Result<v1::MembershipStatement> GmsClient::statement(ByteView group_id) {
+    v1::GmsRequest req;
+    req.mutable_statement()->set_group_id(str(group_id));
+    return expect(call(std::move(req)), &v1::GmsResponse::has_statement, [](auto& r) { return r.statement(); },
+                  "a statement");
+}
+
+Result<std::uint64_t> GmsClient::claim_rn1_generation(ByteView group_id, std::uint64_t generation) {
+    v1::GmsRequest req;
+    req.mutable_rn1_generation()->set_group_id(str(group_id));
+    req.mutable_rn1_generation()->set_generation(generation);
+    return expect(call(std::move(req)), &v1::GmsResponse::has_rn1_generation,
+                  [](auto& r) { return r.rn1_generation(); }, "a generation");
+}
+
+Result<v1::IdentityStatement> GmsClient::lookup(const std::string& account) {
+    v1::GmsRequest req;
+    req.mutable_lookup_account()->set_account(account);
+    return expect(call(std::move(req)), &v1::GmsResponse::has_identity, [](auto& r) { return r.identity(); },
+                  "an identity statement");
+}
+
+}  // namespace twofold::gms

@@ -1,0 +1,61 @@
+// A blocking client of twofold-gms: one request at a time, answers matched by request id, and
+// pushes (rekeys, welcomes, removals) that arrive meanwhile kept in order for next_push().
+// Used by the member library, the tests and twofold-bench.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "crypto/sign.h"
+#include "net/tls_client.h"
+#include "twofold/v1/gms.pb.h"
+
+namespace twofold::gms {
+
+class GmsClient {
+  public:
+    static Result<std::unique_ptr<GmsClient>> connect(const net::Endpoint& server, const std::string& fingerprint);
+
+    // The GMS's typed errors come back as Errc (forbidden, unknown, conflict→invalid_argument,
+    // rate_limited, stale_epoch ...) with the server's message.
+    Result<v1::GmsResponse> call(v1::GmsRequest request);
+
+    Status register_account(const std::string& account, const std::string& password,
+                            const crypto::SignPublicKey& identity_key);
+    Result<v1::LoginResponse> login(const std::string& account, const std::string& password);
+    Result<v1::GroupStatus> create_group(ByteView group_id, const v1::GroupPolicy& policy);
+    Result<std::uint64_t> add_member(ByteView group_id, const std::string& account, bool may_invite, bool may_remove);
+    Result<std::uint64_t> remove_member(ByteView group_id, const std::string& account);
+    Result<std::uint64_t> leave(ByteView group_id);
+    Result<std::uint64_t> acknowledge(ByteView group_id, std::uint64_t epoch);
+    Result<v1::Welcome> inquire(ByteView group_id, std::uint64_t known_epoch);
+    Result<std::vector<v1::MembershipStatement>> list_members(ByteView group_id);
+    Result<v1::MembershipStatement> statement(ByteView group_id);
+    Result<std::uint64_t> claim_rn1_generation(ByteView group_id, std::uint64_t generation);
+    Result<v1::IdentityStatement> lookup(const std::string& account);
+
+    // The next push (rekey, welcome, removed), waiting up to `timeout`.
+    Result<v1::GmsResponse> next_push(std::chrono::milliseconds timeout);
+    std::size_t queued_pushes() const noexcept { return pushes_.size(); }
+
+    void set_timeout(std::chrono::milliseconds t) noexcept { timeout_ = t; }
+    net::TlsClient& transport() noexcept { return *conn_; }
+
+  private:
+    explicit GmsClient(std::unique_ptr<net::TlsClient> conn) : conn_(std::move(conn)) {}
+    Result<v1::GmsResponse> receive(std::chrono::milliseconds timeout);
+
+    std::unique_ptr<net::TlsClient> conn_;
+    std::deque<v1::GmsResponse> pushes_;
+    std::uint64_t next_request_id_ = 1;
+    std::chrono::milliseconds timeout_{30'000};
+};
+
+// Maps a wire error code to the library's error kinds.
+Errc errc_from_wire(v1::ErrorCode code);
+
+}  // namespace twofold::gms

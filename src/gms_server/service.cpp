@@ -1,0 +1,196 @@
+#include "gms_server/service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <unordered_map>
+
+#include "crypto/hex.h"
+#include "gms/sqlite_store.h"
+#include "net/tls_identity.h"
+#include "store/key_file.h"
+#include "wire/message.h"
+#include "wire/validate.h"
+
+namespace twofold::gms {
+
+namespace {
+
+std::uint64_t now_ms() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+v1::ErrorCode to_wire(Errc code) {
+    switch (code) {
+        case Errc::too_large: return v1::ERROR_CODE_TOO_LARGE;
+        case Errc::rate_limited: return v1::ERROR_CODE_RATE_LIMITED;
+        case Errc::stale_epoch: return v1::ERROR_CODE_STALE_EPOCH;
+        default: return v1::ERROR_CODE_MALFORMED;
+    }
+}
+
+Result<crypto::SigningKey> load_signing_key(const std::filesystem::path& dir) {
+    auto seed = store::load_or_create_key_file(dir / "signing.key", crypto::kSignSeedBytes);
+    if (!seed) return seed.error();
+    return crypto::SigningKey::from_seed(seed->span());
+}
+
+}  // namespace
+
+Result<Identity> load_or_create_identity(const std::filesystem::path& data_dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec) return make_error(Errc::unavailable, "cannot create " + data_dir.string() + ": " + ec.message());
+    std::filesystem::permissions(data_dir, std::filesystem::perms::owner_all, ec);
+    auto tls = net::load_or_create_tls_identity(data_dir, "twofold-gms");
+    if (!tls) return tls.error();
+    auto key = load_signing_key(data_dir);
+    if (!key) return key.error();
+    return Identity{tls->fingerprint, crypto::to_hex(key->public_key())};
+}
+
+struct detail::ServiceState {
+    ServiceOptions options;
+    Identity identity;
+    SqliteStore store;
+    GmsCore core;
+    std::unique_ptr<net::TlsServer> server;
+    std::unordered_map<ClientId, net::Connection*> connections;
+    std::vector<Outgoing> outbox;
+
+    ServiceState(ServiceOptions o, Identity id, SqliteStore s, GmsCore c)
+        : options(std::move(o)), identity(std::move(id)), store(std::move(s)), core(std::move(c)) {}
+
+    void flush() {
+        core.end_batch(now_ms(), outbox);
+        const Journal journal = core.take_journal();
+        if (const Status s = store.commit(journal); !s) {
+            // Memory and disk now disagree: nothing may be acknowledged. Stop; a restart loads
+            // the last committed state, which is all that was ever promised to anyone.
+            spdlog::critical("commit failed, stopping: {}", s.error().message);
+            outbox.clear();
+            server->stop();
+            return;
+        }
+        for (Outgoing& o : outbox) {
+            const auto it = connections.find(o.to);
+            if (it != connections.end()) (void)it->second->send(*o.payload);
+        }
+        outbox.clear();
+    }
+
+    void run_password_job(PasswordJob job) {
+        auto result = std::make_shared<Result<std::string>>(std::string());
+        auto verified = std::make_shared<bool>(false);
+        auto shared_job = std::make_shared<PasswordJob>(std::move(job));
+        const auto limits = options.password_limits;
+        server->offload(
+            [shared_job, result, verified, limits] {
+                if (shared_job->kind == PasswordJob::Kind::register_account) {
+                    *result = crypto::hash_password(shared_job->password, limits);
+                } else {
+                    *verified = crypto::verify_password(shared_job->stored_hash, shared_job->password);
+                }
+                crypto::wipe(as_writable_bytes(shared_job->password));
+            },
+            [this, shared_job, result, verified] {
+                if (shared_job->kind == PasswordJob::Kind::register_account) {
+                    core.finish_register(*shared_job, std::move(*result), outbox);
+                } else {
+                    core.finish_login(*shared_job, *verified, now_ms(), outbox);
+                }
+            });
+    }
+};
+
+namespace {
+
+class GmsSession final : public net::Session {
+  public:
+    GmsSession(detail::ServiceState& state, net::Connection& conn) : state_(state), conn_(conn) {
+        state_.connections.emplace(conn.id(), &conn);
+        state_.core.connected(conn.id(), conn.peer().substr(0, conn.peer().rfind(':')));
+    }
+
+    void on_frame(ByteView payload) override {
+        auto request = wire::parse_message<v1::GmsRequest>(payload);
+        if (!request) return reply_error(0, v1::ERROR_CODE_MALFORMED, request.error().message);
+        if (auto s = wire::validate(*request); !s) {
+            return reply_error(request->request_id(), to_wire(s.error().code), s.error().message);
+        }
+        auto job = state_.core.handle(conn_.id(), *request, now_ms(), state_.outbox);
+        // The job holds its own copy; wipe the request's (the worker wipes the job's after use).
+        if (request->has_register_()) crypto::wipe(as_writable_bytes(*request->mutable_register_()->mutable_password()));
+        if (request->has_login()) crypto::wipe(as_writable_bytes(*request->mutable_login()->mutable_password()));
+        if (job) state_.run_password_job(std::move(*job));
+    }
+
+    void on_frame_error(const Error& error) override {
+        reply_error(0, to_wire(error.code), error.message);
+    }
+
+    void on_close(const std::string& reason) override {
+        spdlog::debug("connection {} closed: {}", conn_.peer(), reason);
+        state_.core.disconnected(conn_.id());
+        state_.connections.erase(conn_.id());
+    }
+
+  private:
+    // Errors found before the core sees a request go straight out: nothing was changed.
+    void reply_error(std::uint64_t request_id, v1::ErrorCode code, const std::string& message) {
+        v1::GmsResponse r;
+        r.set_request_id(request_id);
+        r.mutable_error()->set_code(code);
+        r.mutable_error()->set_message(message);
+        const std::string bytes = r.SerializeAsString();
+        (void)conn_.send(as_bytes(bytes));
+    }
+
+    detail::ServiceState& state_;
+    net::Connection& conn_;
+};
+
+}  // namespace
+
+Service::Service(std::unique_ptr<detail::ServiceState> state) : state_(std::move(state)) {}
+Service::~Service() = default;
+
+Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
+    auto identity = load_or_create_identity(options.data_dir);
+    if (!identity) return identity.error();
+    auto tls = net::load_or_create_tls_identity(options.data_dir, "twofold-gms");
+    if (!tls) return tls.error();
+    auto key = load_signing_key(options.data_dir);
+    if (!key) return key.error();
+    auto store = SqliteStore::open(options.data_dir);
+    if (!store) return store.error();
+    auto loaded = store->load();
+    if (!loaded) return loaded.error();
+    spdlog::info("loaded {} accounts and {} groups", loaded->accounts.size(), loaded->groups.size());
+
+    GmsCore core(options.core, std::move(*key), std::move(*loaded));
+    auto state = std::make_unique<detail::ServiceState>(options, std::move(*identity), std::move(*store), std::move(core));
+
+    net::ServerOptions server_options;
+    server_options.listen = options.listen;
+    server_options.identity = *tls;
+    server_options.max_connections = options.max_connections;
+    server_options.idle_timeout = options.idle_timeout;
+    detail::ServiceState* s = state.get();
+    state->server = std::make_unique<net::TlsServer>(
+        server_options, [s](net::Connection& conn) { return std::make_unique<GmsSession>(*s, conn); });
+    state->server->after_batch([s] { s->flush(); });
+    state->server->every(options.renewal_tick, [s] { s->flush(); });
+    state->server->on_stop([s] { s->flush(); });
+    return std::unique_ptr<Service>(new Service(std::move(state)));
+}
+
+Status Service::bind() { return state_->server->bind(); }
+std::uint16_t Service::bound_port() const { return state_->server->bound_port(); }
+const Identity& Service::identity() const { return state_->identity; }
+Status Service::run() { return state_->server->run(); }
+void Service::stop() { state_->server->stop(); }
+
+}  // namespace twofold::gms

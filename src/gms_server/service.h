@@ -1,0 +1,59 @@
+// twofold-gms as a library: the pure GmsCore behind a TLS server and a SQLite store, with group
+// commit. Frames read in one pass over the ready connections are handled, their membership
+// changes applied (one rekey per group), the journal committed with one fsync, and only then
+// are answers and rekeys released. A crash therefore never loses an acknowledged change.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "crypto/password.h"
+#include "crypto/sign.h"
+#include "gms/core.h"
+#include "net/endpoint.h"
+#include "net/tls_server.h"
+
+namespace twofold::gms {
+
+struct ServiceOptions {
+    std::filesystem::path data_dir;
+    net::Endpoint listen;
+    Config core;
+    crypto::PwhashLimits password_limits = crypto::PwhashLimits::interactive();
+    std::size_t max_connections = 4096;
+    std::chrono::milliseconds idle_timeout{300'000};
+    std::chrono::milliseconds renewal_tick{250};
+};
+
+// What `twofold-gms info` prints, and what the first line of a running server says.
+struct Identity {
+    std::string tls_fingerprint;  // "sha256:HEX"
+    std::string signing_key_hex;  // the Ed25519 public key members and the relay check statements with
+};
+
+// Creates the data directory, TLS identity and signing key on first use.
+Result<Identity> load_or_create_identity(const std::filesystem::path& data_dir);
+
+namespace detail {
+struct ServiceState;  // service.cpp
+}
+
+class Service {
+  public:
+    static Result<std::unique_ptr<Service>> open(ServiceOptions options);
+    ~Service();
+
+    Status bind();                  // then bound_port() is known (port 0 picks one)
+    std::uint16_t bound_port() const;
+    const Identity& identity() const;
+    Status run();                   // until SIGTERM/SIGINT or stop()
+    void stop();                    // thread-safe
+
+  private:
+    explicit Service(std::unique_ptr<detail::ServiceState> state);
+    std::unique_ptr<detail::ServiceState> state_;
+};
+
+}  // namespace twofold::gms
