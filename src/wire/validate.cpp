@@ -143,6 +143,11 @@ Status validate(const v1::RelayRequest& m) {
                           [&] { return validate(m.subscribe().statement()); });
         case R::kAck:
             return {};
+        case R::kSend:
+            if (m.send().envelope().type() == v1::ENVELOPE_TYPE_UNSPECIFIED) {
+                return make_error(Errc::malformed, "send.envelope.type is unspecified");
+            }
+            return exact_size("send.envelope.recipient_key", m.send().envelope().recipient_key(), kIdentityKeyBytes);
         case R::BODY_NOT_SET:
             break;
     }
