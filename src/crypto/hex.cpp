@@ -9,6 +9,7 @@ namespace twofold::crypto {
 
 std::string to_hex(ByteView bytes) {
     ensure_sodium_initialised();
+    if (bytes.empty()) return {};
     std::string out(bytes.size() * 2 + 1, '\0');
     sodium_bin2hex(out.data(), out.size(), bytes.data(), bytes.size());
     out.pop_back();  // the terminating NUL
@@ -22,6 +23,7 @@ Status from_hex(std::string_view hex, MutableByteView out, std::string_view what
                           std::string(what) + ": expected " + std::to_string(out.size() * 2) +
                               " hex digits, got " + std::to_string(hex.size()) + " characters");
     }
+    if (out.empty()) return {};  // libsodium must not see a null buffer
     std::size_t decoded = 0;
     const char* end = nullptr;
     if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &decoded, &end) != 0 ||
