@@ -24,12 +24,16 @@ MemberState MemberState::make(ByteView group_id, unsigned arity, unsigned height
     s.height_ = height;
     s.leaf_ = leaf;
     s.epoch_ = epoch;
+    s.path_.reserve(kMaxHeight + 1);  // one secure allocation for life: apply() never reallocates
     s.path_.assign(path.begin(), path.end());
     return s;
 }
 
 MemberState::MemberState(const MemberState& o)
-    : group_id_(o.group_id_), arity_(o.arity_), height_(o.height_), leaf_(o.leaf_), epoch_(o.epoch_), path_(o.path_) {}
+    : group_id_(o.group_id_), arity_(o.arity_), height_(o.height_), leaf_(o.leaf_), epoch_(o.epoch_) {
+    path_.reserve(kMaxHeight + 1);
+    path_.assign(o.path_.begin(), o.path_.end());
+}
 
 MemberState& MemberState::operator=(const MemberState& o) {
     if (this != &o) *this = MemberState(o);
@@ -89,7 +93,8 @@ Result<MemberState> MemberState::parse(ByteView b) {
     s.height_ = static_cast<unsigned>(get(1));
     s.leaf_ = static_cast<std::uint32_t>(get(4));
     const std::size_t count = get(1);
-    if (count != s.height_ + 1 || b.size() - at != count * kPathKeyBytes) return bad("path does not match the height");
+    if (s.height_ == 0 || s.height_ > kMaxHeight || count != s.height_ + 1 || b.size() - at != count * kPathKeyBytes) return bad("path does not match the height");
+    s.path_.reserve(kMaxHeight + 1);
     s.path_.resize(count);
     for (PathKey& k : s.path_) {
         k.id.level = static_cast<std::uint8_t>(get(1));

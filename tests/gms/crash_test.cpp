@@ -10,14 +10,14 @@
 #include "gms_client/client.h"
 #include "member_keys.h"
 #include "net/endpoint.h"
-#include "process.h"
+#include "proc/child_process.h"
 
 namespace twofold::gms::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using twofold::testing::ChildProcess;
-using twofold::testing::word_after;
+using twofold::proc::ChildProcess;
+using twofold::proc::word_after;
 
 struct RunningGms {
     std::unique_ptr<ChildProcess> process;

@@ -1,5 +1,5 @@
-// A server binary run as a child process for crash tests: started with posix_spawn, its first
-// stdout line read, killed and reaped in every path (the destructor sends SIGKILL).
+// A server binary run as a child process (crash tests, benchmarks): started with posix_spawn,
+// its first stdout line read, killed and reaped in every path (the destructor sends SIGKILL).
 #pragma once
 
 #include <signal.h>
@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace twofold::testing {
+namespace twofold::proc {
 
 class ChildProcess {
   public:
@@ -41,6 +41,7 @@ class ChildProcess {
     ChildProcess& operator=(const ChildProcess&) = delete;
 
     bool started() const { return pid_ > 0; }
+    pid_t pid() const { return pid_; }
 
     // The first line the child prints (its "listening on" line), or "" if it exits first.
     std::string first_line() {
@@ -73,4 +74,4 @@ inline std::string word_after(const std::string& line, const std::string& key) {
     return line.substr(start, line.find(' ', start) - start);
 }
 
-}  // namespace twofold::testing
+}  // namespace twofold::proc

@@ -1,0 +1,346 @@
+#include "gms_command.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "crypto/random.h"
+#include "crypto/sign.h"
+#include "measure.h"
+#include "net/client_pool.h"
+#include "net/endpoint.h"
+#include "proc/child_process.h"
+#include "twofold/v1/gms.pb.h"
+
+namespace twofold::bench {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct GmsOptions {
+    std::size_t members = 1000;
+    std::size_t groups = 20;
+    std::size_t changes = 5000;
+    std::string gms;          // HOST:PORT of a running GMS; empty: start one
+    std::string fingerprint;  // with --gms
+    bool ack = true;
+    bool json = false;
+};
+
+std::string self_dir() {
+    std::error_code ec;
+    return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
+}
+
+double rss_mib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string key;
+    while (status >> key) {
+        if (key == "VmRSS:") {
+            double kib = 0;
+            status >> kib;
+            return kib / 1024;
+        }
+        std::getline(status, key);
+    }
+    return 0;
+}
+
+// The load: N connections, one per member, G groups each led by its first member. Each leader
+// keeps one membership change in flight (toggling its last member out and in); every member
+// acknowledges every rekey it receives, as the protocol asks.
+class GmsLoad {
+  public:
+    GmsLoad(const GmsOptions& o, net::Endpoint endpoint, std::string fingerprint)
+        : o_(o), pool_(std::move(endpoint), std::move(fingerprint), [this](std::size_t i, ByteView p) { on_frame(i, p); }) {
+        const auto gid = crypto::random_array<8>();
+        prefix_ = std::string(gid.begin(), gid.end());
+    }
+
+    Status run() {
+        const std::size_t n = o_.members, per_group = n / o_.groups;
+        if (per_group < 2) return make_error(Errc::invalid_argument, "need at least two members per group");
+        if (auto first = pool_.connect(n, 120s); !first) return first.error();
+        // Register, then log in, every member.
+        for (std::size_t i = 0; i < n; ++i) {
+            v1::GmsRequest r;
+            auto* reg = r.mutable_register_();
+            reg->set_account(account(i));
+            reg->set_password("bench-password");
+            const auto key = crypto::SigningKey::generate().public_key();
+            reg->set_identity_key(std::string(key.begin(), key.end()));
+            send(i, r);
+        }
+        if (auto s = wait_answers(n, "register"); !s) return s;
+        for (std::size_t i = 0; i < n; ++i) {
+            v1::GmsRequest r;
+            r.mutable_login()->set_account(account(i));
+            r.mutable_login()->set_password("bench-password");
+            send(i, r);
+        }
+        if (auto s = wait_answers(n, "login"); !s) return s;
+        // Groups, and their members (set-up, not measured).
+        groups_.resize(o_.groups);
+        for (std::size_t g = 0; g < o_.groups; ++g) {
+            Group& gr = groups_[g];
+            gr.id = group_id(g);
+            gr.leader = g * per_group;
+            for (std::size_t k = 0; k < per_group; ++k) gr.members.push_back(g * per_group + k);
+            v1::GmsRequest r;
+            r.mutable_create_group()->set_group_id(gr.id);
+            r.mutable_create_group()->mutable_policy()->set_rn2_interval_seconds(3600);
+            send(gr.leader, r);
+        }
+        if (auto s = wait_answers(o_.groups, "create group"); !s) return s;
+        std::size_t adds = 0;
+        for (Group& gr : groups_) {
+            for (std::size_t k = 1; k < gr.members.size(); ++k, ++adds) send(gr.leader, change(gr, gr.members[k], true));
+        }
+        if (auto s = wait_answers(adds, "add members"); !s) return s;
+
+        // The measured part.
+        measuring_ = true;
+        const auto start = Clock::now();
+        for (Group& gr : groups_) next_change(gr);
+        const auto done = [&] { return answered_ >= o_.changes && pending_deliveries_ == 0; };
+        if (auto s = pool_.run_until(done, 600s); !s) return s;
+        elapsed_s_ = std::chrono::duration<double>(last_answer_ - start).count();
+        return {};
+    }
+
+    double changes_per_s() const { return static_cast<double>(answered_) / elapsed_s_; }
+    const std::vector<double>& delivery_ms() const { return delivery_ms_; }
+
+  private:
+    struct Group {
+        std::string id;
+        std::size_t leader = 0;
+        std::vector<std::size_t> members;
+        bool toggled_out = false;  // the last member is currently removed
+        std::uint64_t in_flight = 0;
+        // membership epoch -> (ack time, members still to receive the rekey)
+        std::map<std::uint64_t, std::pair<Clock::time_point, std::size_t>> awaiting;
+        std::map<std::uint64_t, Clock::time_point> last_receipt;
+    };
+
+    static std::string account(std::size_t i) { return "bench" + std::to_string(i); }
+    std::string group_id(std::size_t g) const {
+        std::string id = prefix_;
+        for (int s = 56; s >= 0; s -= 8) id.push_back(static_cast<char>(static_cast<std::uint64_t>(g) >> s));
+        return id;
+    }
+
+    v1::GmsRequest change(const Group& gr, std::size_t member, bool add) {
+        v1::GmsRequest r;
+        auto* n = r.mutable_member_notification();
+        n->set_group_id(gr.id);
+        n->set_change(add ? v1::MemberNotification::CHANGE_ADD : v1::MemberNotification::CHANGE_REMOVE);
+        n->set_account(account(member));
+        return r;
+    }
+
+    void send(std::size_t conn, v1::GmsRequest& r) {
+        r.set_request_id(++request_id_);
+        owner_of_[request_id_] = conn;
+        const std::string bytes = r.SerializeAsString();
+        pool_.send(conn, as_bytes(bytes));
+    }
+    void send(std::size_t conn, v1::GmsRequest&& r) { send(conn, r); }
+
+    Status wait_answers(std::size_t count, const char* what) {
+        answers_ = 0;
+        auto s = pool_.run_until([&] { return answers_ >= count || !error_.empty(); }, 300s);
+        if (!error_.empty()) return make_error(Errc::internal, std::string(what) + ": " + error_);
+        return s;
+    }
+
+    void next_change(Group& gr) {
+        if (issued_ >= o_.changes) return;
+        ++issued_;
+        const std::size_t last = gr.members.back();
+        gr.toggled_out = !gr.toggled_out;
+        v1::GmsRequest r = change(gr, last, !gr.toggled_out);
+        send(gr.leader, r);
+        gr.in_flight = request_id_;
+    }
+
+    void on_frame(std::size_t conn, ByteView payload) {
+        v1::GmsResponse r;
+        if (!r.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+            error_ = "unparseable response";
+            return;
+        }
+        if (r.request_id() != 0) {
+            if (r.has_error()) {
+                if (error_.empty()) error_ = r.error().message();
+                return;
+            }
+            ++answers_;
+            if (!measuring_) return;
+            if (r.has_epoch() && groups_by_leader(conn) != nullptr) {
+                Group& gr = *groups_by_leader(conn);
+                if (gr.in_flight != r.request_id()) return;  // an ack's answer
+                const auto now = Clock::now();
+                last_answer_ = now;
+                ++answered_;
+                // Members who must receive this epoch's rekey: all but a joiner (it gets a
+                // welcome) and the removed member.
+                const std::size_t receivers = gr.members.size() - 1;
+                auto& entry = gr.awaiting[r.epoch()];
+                entry.first = now;
+                entry.second += receivers;
+                pending_deliveries_ += receivers;
+                settle(gr, r.epoch());
+                next_change(gr);
+            }
+            return;
+        }
+        if (!r.has_rekey()) return;
+        Group* gr = group_of(r.rekey().group_id());
+        if (gr == nullptr) return;
+        if (o_.ack) {
+            v1::GmsRequest ack;
+            ack.mutable_rekey_ack()->set_group_id(r.rekey().group_id());
+            ack.mutable_rekey_ack()->set_epoch(r.rekey().epoch());
+            send(conn, ack);
+        }
+        if (!measuring_) return;
+        const std::uint64_t e = r.rekey().membership_epoch();
+        gr->last_receipt[e] = Clock::now();
+        ++early_[{gr, e}];
+        settle(*gr, e);
+    }
+
+    // Matches receipts with the ack they belong to (a rekey can overtake its ack on the wire).
+    void settle(Group& gr, std::uint64_t epoch) {
+        const auto it = gr.awaiting.find(epoch);
+        if (it == gr.awaiting.end()) return;
+        auto& count = early_[{&gr, epoch}];
+        const std::size_t take = std::min(count, it->second.second);
+        it->second.second -= take;
+        pending_deliveries_ -= take;
+        count -= take;
+        if (it->second.second == 0) {
+            const double ms =
+                std::chrono::duration<double, std::milli>(gr.last_receipt[epoch] - it->second.first).count();
+            delivery_ms_.push_back(std::max(0.0, ms));
+            gr.awaiting.erase(it);
+            gr.last_receipt.erase(epoch);
+            early_.erase({&gr, epoch});
+        }
+    }
+
+    Group* groups_by_leader(std::size_t conn) {
+        for (Group& g : groups_) {
+            if (g.leader == conn) return &g;
+        }
+        return nullptr;
+    }
+    Group* group_of(const std::string& id) {
+        for (Group& g : groups_) {
+            if (g.id == id) return &g;
+        }
+        return nullptr;
+    }
+
+    GmsOptions o_;
+    net::ClientPool pool_;
+    std::string prefix_;
+    std::vector<Group> groups_;
+    std::map<std::uint64_t, std::size_t> owner_of_;
+    std::map<std::pair<Group*, std::uint64_t>, std::size_t> early_;
+    std::uint64_t request_id_ = 0;
+    std::size_t answers_ = 0;
+    std::size_t issued_ = 0;
+    std::size_t answered_ = 0;
+    std::size_t pending_deliveries_ = 0;
+    bool measuring_ = false;
+    std::string error_;
+    Clock::time_point last_answer_;
+    double elapsed_s_ = 0;
+    std::vector<double> delivery_ms_;
+};
+
+int run_gms(const GmsOptions& o) {
+    std::unique_ptr<proc::ChildProcess> server;
+    std::filesystem::path dir;
+    net::Endpoint endpoint;
+    std::string fingerprint = o.fingerprint;
+    if (o.gms.empty()) {
+        dir = std::filesystem::temp_directory_path() / ("twofold-bench-gms-" + std::to_string(::getpid()));
+        std::filesystem::remove_all(dir);
+        // Argon2id at its minimum: registering a thousand members must not take minutes; the
+        // measured part (membership changes) does not hash passwords.
+        server = std::make_unique<proc::ChildProcess>(std::vector<std::string>{
+            self_dir() + "/twofold-gms", "--data", dir.string(), "--listen", "127.0.0.1:0", "--password-hashing",
+            "minimum", "--log-level", "warn", "--requests-per-second", "1000000", "--max-members",
+            std::to_string(o.members + 10)});
+        const std::string line = server->first_line();
+        auto ep = net::parse_endpoint(proc::word_after(line, "on"), "gms");
+        if (!ep) {
+            std::cerr << "twofold-bench: twofold-gms did not start (is it beside twofold-bench?)\n";
+            return 1;
+        }
+        endpoint = *ep;
+        fingerprint = proc::word_after(line, "tls-fingerprint");
+    } else {
+        auto ep = net::parse_endpoint(o.gms, "--gms");
+        if (!ep) {
+            std::cerr << "twofold-bench: " << ep.error().message << '\n';
+            return 2;
+        }
+        endpoint = *ep;
+    }
+    GmsLoad load(o, endpoint, fingerprint);
+    const Status s = load.run();
+    const double rss = server ? rss_mib(server->pid()) : 0;
+    if (server) {
+        server->kill(SIGTERM);
+        std::filesystem::remove_all(dir);
+    }
+    if (!s) {
+        std::cerr << "twofold-bench: " << s.error().message << '\n';
+        return 1;
+    }
+    const auto& lat = load.delivery_ms();
+    if (o.json) {
+        std::cout << JsonLine()
+                         .add("members", std::uint64_t{o.members})
+                         .add("groups", std::uint64_t{o.groups})
+                         .add("changes", std::uint64_t{o.changes})
+                         .add("changes_per_s", load.changes_per_s())
+                         .add("rekey_delivery_p50_ms", quantile(lat, 0.5))
+                         .add("rekey_delivery_p99_ms", quantile(lat, 0.99))
+                         .add("gms_rss_mib", rss)
+                         .str()
+                  << '\n';
+    } else {
+        std::cout << "gms: " << o.members << " members in " << o.groups << " groups, " << o.changes
+                  << " durable membership changes\n"
+                  << "  " << load.changes_per_s() << " changes/s; rekey delivery p50 " << quantile(lat, 0.5)
+                  << " ms, p99 " << quantile(lat, 0.99) << " ms; GMS RSS " << rss << " MiB\n";
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_gms_command(CLI::App& app, int* exit_status) {
+    auto o = std::make_shared<GmsOptions>();
+    CLI::App* cmd = app.add_subcommand("gms", "durable membership changes per second and rekey delivery latency");
+    cmd->add_option("--members", o->members, "connected members")->check(CLI::Range(std::size_t{2}, std::size_t{20000}));
+    cmd->add_option("--groups", o->groups, "groups the members are spread over")->check(CLI::Range(std::size_t{1}, std::size_t{10000}));
+    cmd->add_option("--changes", o->changes, "membership changes to measure")->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+    cmd->add_option("--gms", o->gms, "HOST:PORT of a running GMS (default: start one in a temporary directory)");
+    cmd->add_option("--fingerprint", o->fingerprint, "its TLS fingerprint, with --gms");
+    cmd->add_flag("!--no-ack", o->ack, "members do not acknowledge rekeys");
+    cmd->add_flag("--json", o->json, "one JSON line");
+    cmd->callback([o, exit_status] { *exit_status = run_gms(*o); });
+}
+
+}  // namespace twofold::bench
