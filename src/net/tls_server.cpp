@@ -214,6 +214,7 @@ awaitable<void> detail::ServerState::accept_loop() {
             socket.close(ec);  // over the cap: refuse before spending a TLS handshake on it
             continue;
         }
+        socket.set_option(tcp::no_delay(true), ec);  // small answers must not wait for Nagle
         const std::uint64_t id = next_id++;
         auto conn = std::make_shared<ConnectionImpl>(*this, std::move(socket), id);
         connections.emplace(id, conn);

@@ -1,5 +1,7 @@
 #include "relay/auth.h"
 
+#include <algorithm>
+
 namespace twofold::relay {
 
 namespace {
@@ -7,12 +9,11 @@ constexpr std::string_view kAuthLabel = "twofold/v1 relay auth";
 }
 
 Bytes auth_signed_bytes(ByteView challenge, std::string_view relay_fingerprint) {
-    Bytes out;
-    out.reserve(kAuthLabel.size() + 1 + challenge.size() + relay_fingerprint.size());
-    append(out, as_bytes(kAuthLabel));
-    out.push_back(0x00);
-    append(out, challenge);
-    append(out, as_bytes(relay_fingerprint));
+    // Sized once and filled in place (vector::insert trips GCC 12's -Wstringop-overflow at -O3).
+    Bytes out(kAuthLabel.size() + 1 + challenge.size() + relay_fingerprint.size(), 0x00);
+    auto at = std::copy(kAuthLabel.begin(), kAuthLabel.end(), out.begin()) + 1;  // then the 0x00
+    at = std::copy(challenge.begin(), challenge.end(), at);
+    std::copy(relay_fingerprint.begin(), relay_fingerprint.end(), at);
     return out;
 }
 

@@ -23,6 +23,7 @@ struct ServiceOptions {
     std::size_t max_connections = 4096;
     std::chrono::milliseconds idle_timeout{600'000};
     std::chrono::milliseconds sweep_period{60'000};  // deletes expired envelopes
+    std::chrono::milliseconds commit_interval{2};    // least pause between two group commits
 };
 
 namespace detail {
