@@ -6,6 +6,7 @@
 
 #include "gms_command.h"
 #include "lkh_command.h"
+#include "relay_command.h"
 
 int main(int argc, char** argv) {
     CLI::App app{"twofold-bench: measured, never assumed"};
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
     int exit_status = 0;
     twofold::bench::add_lkh_command(app, &exit_status);
     twofold::bench::add_gms_command(app, &exit_status);
+    twofold::bench::add_relay_command(app, &exit_status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
