@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "crypto/random.h"
 #include "crypto/sign.h"
@@ -28,6 +29,7 @@ struct GmsOptions {
     std::size_t changes = 5000;
     std::string gms;          // HOST:PORT of a running GMS; empty: start one
     std::string fingerprint;  // with --gms
+    std::size_t in_flight = 4;  // changes each group leader keeps outstanding
     bool ack = true;
     bool json = false;
 };
@@ -52,8 +54,10 @@ double rss_mib(pid_t pid) {
 }
 
 // The load: N connections, one per member, G groups each led by its first member. Each leader
-// keeps one membership change in flight (toggling its last member out and in); every member
-// acknowledges every rekey it receives, as the protocol asks.
+// keeps K membership changes in flight, each toggling one of its last K members out and in;
+// every member acknowledges every rekey it receives, as the protocol asks. Delivery is timed
+// from the answer to a change until every member that is never toggled holds the rekey of that
+// membership epoch (changes in one batch share an epoch and a rekey).
 class GmsLoad {
   public:
     GmsLoad(const GmsOptions& o, net::Endpoint endpoint, std::string fingerprint)
@@ -106,7 +110,10 @@ class GmsLoad {
         // The measured part.
         measuring_ = true;
         const auto start = Clock::now();
-        for (Group& gr : groups_) next_change(gr);
+        for (Group& gr : groups_) {
+            gr.stable = gr.members.size() - std::min(o_.in_flight, gr.members.size() - 1);
+            for (std::size_t k = gr.stable; k < gr.members.size(); ++k) next_change(gr, gr.members[k]);
+        }
         const auto done = [&] { return answered_ >= o_.changes && pending_deliveries_ == 0; };
         if (auto s = pool_.run_until(done, 600s); !s) return s;
         elapsed_s_ = std::chrono::duration<double>(last_answer_ - start).count();
@@ -121,11 +128,13 @@ class GmsLoad {
         std::string id;
         std::size_t leader = 0;
         std::vector<std::size_t> members;
-        bool toggled_out = false;  // the last member is currently removed
-        std::uint64_t in_flight = 0;
+        std::size_t stable = 0;                        // members[0..stable) are never toggled
+        std::map<std::uint64_t, std::size_t> in_flight;  // request id -> toggled member
+        std::map<std::size_t, bool> out;                 // toggled member -> currently removed
         // membership epoch -> (ack time, members still to receive the rekey)
         std::map<std::uint64_t, std::pair<Clock::time_point, std::size_t>> awaiting;
         std::map<std::uint64_t, Clock::time_point> last_receipt;
+        std::set<std::uint64_t> settled;
     };
 
     static std::string account(std::size_t i) { return "bench" + std::to_string(i); }
@@ -159,14 +168,14 @@ class GmsLoad {
         return s;
     }
 
-    void next_change(Group& gr) {
+    void next_change(Group& gr, std::size_t member) {
         if (issued_ >= o_.changes) return;
         ++issued_;
-        const std::size_t last = gr.members.back();
-        gr.toggled_out = !gr.toggled_out;
-        v1::GmsRequest r = change(gr, last, !gr.toggled_out);
+        bool& out = gr.out[member];
+        out = !out;
+        v1::GmsRequest r = change(gr, member, !out);
         send(gr.leader, r);
-        gr.in_flight = request_id_;
+        gr.in_flight[request_id_] = member;
     }
 
     void on_frame(std::size_t conn, ByteView payload) {
@@ -184,19 +193,21 @@ class GmsLoad {
             if (!measuring_) return;
             if (r.has_epoch() && groups_by_leader(conn) != nullptr) {
                 Group& gr = *groups_by_leader(conn);
-                if (gr.in_flight != r.request_id()) return;  // an ack's answer
+                const auto flight = gr.in_flight.find(r.request_id());
+                if (flight == gr.in_flight.end()) return;  // an ack's answer
+                const std::size_t member = flight->second;
+                gr.in_flight.erase(flight);
                 const auto now = Clock::now();
                 last_answer_ = now;
                 ++answered_;
-                // Members who must receive this epoch's rekey: all but a joiner (it gets a
-                // welcome) and the removed member.
-                const std::size_t receivers = gr.members.size() - 1;
-                auto& entry = gr.awaiting[r.epoch()];
-                entry.first = now;
-                entry.second += receivers;
-                pending_deliveries_ += receivers;
-                settle(gr, r.epoch());
-                next_change(gr);
+                // The first answer of an epoch starts its clock; the stable members must all
+                // receive its rekey.
+                if (!gr.awaiting.contains(r.epoch()) && !gr.settled.contains(r.epoch())) {
+                    gr.awaiting[r.epoch()] = {now, gr.stable};
+                    pending_deliveries_ += gr.stable;
+                    settle(gr, r.epoch());
+                }
+                next_change(gr, member);
             }
             return;
         }
@@ -210,6 +221,8 @@ class GmsLoad {
             send(conn, ack);
         }
         if (!measuring_) return;
+        const auto pos = std::find(gr->members.begin(), gr->members.end(), conn) - gr->members.begin();
+        if (static_cast<std::size_t>(pos) >= gr->stable) return;  // toggled members are not counted
         const std::uint64_t e = r.rekey().membership_epoch();
         gr->last_receipt[e] = Clock::now();
         ++early_[{gr, e}];
@@ -231,6 +244,7 @@ class GmsLoad {
             delivery_ms_.push_back(std::max(0.0, ms));
             gr.awaiting.erase(it);
             gr.last_receipt.erase(epoch);
+            gr.settled.insert(epoch);
             early_.erase({&gr, epoch});
         }
     }
@@ -313,6 +327,7 @@ int run_gms(const GmsOptions& o) {
                          .add("members", std::uint64_t{o.members})
                          .add("groups", std::uint64_t{o.groups})
                          .add("changes", std::uint64_t{o.changes})
+                         .add("in_flight", std::uint64_t{o.in_flight})
                          .add("changes_per_s", load.changes_per_s())
                          .add("rekey_delivery_p50_ms", quantile(lat, 0.5))
                          .add("rekey_delivery_p99_ms", quantile(lat, 0.99))
@@ -338,6 +353,8 @@ void add_gms_command(CLI::App& app, int* exit_status) {
     cmd->add_option("--changes", o->changes, "membership changes to measure")->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
     cmd->add_option("--gms", o->gms, "HOST:PORT of a running GMS (default: start one in a temporary directory)");
     cmd->add_option("--fingerprint", o->fingerprint, "its TLS fingerprint, with --gms");
+    cmd->add_option("--in-flight", o->in_flight, "changes each group leader keeps outstanding")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
     cmd->add_flag("!--no-ack", o->ack, "members do not acknowledge rekeys");
     cmd->add_flag("--json", o->json, "one JSON line");
     cmd->callback([o, exit_status] { *exit_status = run_gms(*o); });

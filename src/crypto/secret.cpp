@@ -35,7 +35,22 @@ bool equal_constant_time(ByteView a, ByteView b) noexcept {
 }
 
 SecretBuffer::SecretBuffer(std::size_t size)
-    : p_(static_cast<std::uint8_t*>(secure_alloc(size))), size_(size) {}
+    : p_(static_cast<std::uint8_t*>(secure_alloc(size))), size_(size), capacity_(size) {}
+
+void SecretBuffer::resize(std::size_t size) {
+    if (size <= capacity_) {
+        if (size < size_) sodium_memzero(p_ + size, size_ - size);
+        size_ = size;
+        return;
+    }
+    const std::size_t capacity = std::max(size, 2 * capacity_);
+    auto* grown = static_cast<std::uint8_t*>(secure_alloc(capacity));
+    if (size_ > 0) std::copy(p_, p_ + size_, grown);
+    secure_free(p_);
+    p_ = grown;
+    size_ = size;
+    capacity_ = capacity;
+}
 
 SecretBuffer SecretBuffer::copy_of(ByteView bytes) {
     SecretBuffer s(bytes.size());
@@ -43,9 +58,11 @@ SecretBuffer SecretBuffer::copy_of(ByteView bytes) {
     return s;
 }
 
-SecretBuffer::SecretBuffer(SecretBuffer&& other) noexcept : p_(other.p_), size_(other.size_) {
+SecretBuffer::SecretBuffer(SecretBuffer&& other) noexcept
+    : p_(other.p_), size_(other.size_), capacity_(other.capacity_) {
     other.p_ = nullptr;
     other.size_ = 0;
+    other.capacity_ = 0;
 }
 
 SecretBuffer& SecretBuffer::operator=(SecretBuffer&& other) noexcept {
@@ -53,8 +70,10 @@ SecretBuffer& SecretBuffer::operator=(SecretBuffer&& other) noexcept {
         secure_free(p_);
         p_ = other.p_;
         size_ = other.size_;
+        capacity_ = other.capacity_;
         other.p_ = nullptr;
         other.size_ = 0;
+        other.capacity_ = 0;
     }
     return *this;
 }

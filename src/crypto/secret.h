@@ -82,11 +82,17 @@ class SecretBuffer {
     std::size_t size() const noexcept { return size_; }
     bool empty() const noexcept { return size_ == 0; }
 
+    // Sets the size, keeping the allocation when it is large enough (bytes past the new size
+    // are wiped). A buffer reused this way costs no system calls on a hot path; a fresh secure
+    // allocation costs several (mmap, mprotect, mlock, and a TLB shootdown when freed).
+    void resize(std::size_t size);
+
     friend std::ostream& operator<<(std::ostream&, const SecretBuffer&) = delete;
 
   private:
     std::uint8_t* p_ = nullptr;
     std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
 };
 
 // A standard allocator over secure memory, for containers of key material (an LKH tree's keys).

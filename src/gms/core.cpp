@@ -468,11 +468,10 @@ void GmsCore::on_lookup(ClientId client, std::uint64_t rid, const v1::LookupAcco
 // --- keys -------------------------------------------------------------------------------------
 
 std::optional<v1::GmsResponse> GmsCore::welcome_for(const Group& g, AccountId member) const {
-    auto state = g.keys.member_state(member);
-    if (!state) return std::nullopt;
+    if (!g.keys.member_state_into(member, scratch_)) return std::nullopt;
     const auto x25519 = crypto::x25519_public_from_ed25519(accounts_.at(member).identity_key);
     if (!x25519) return std::nullopt;
-    auto sealed = crypto::seal_to(*x25519, state->span());
+    auto sealed = crypto::seal_to(*x25519, scratch_.span());
     if (!sealed) return std::nullopt;
     v1::GmsResponse r;
     auto* w = r.mutable_welcome();

@@ -144,6 +144,7 @@ class GmsCore {
     LoginThrottle login_throttle_;
     RequestBudget budget_;
     JournalBuilder journal_;
+    mutable crypto::SecretBuffer scratch_;  // welcomes on their way to sealing, reused
 };
 
 }  // namespace twofold::gms

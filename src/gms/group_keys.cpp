@@ -34,10 +34,15 @@ GroupKeys::Rekey GroupKeys::renew() {
 
 Result<crypto::SecretBuffer> GroupKeys::member_state(MemberId member) const { return impl_->tree.member_state(member); }
 
+Status GroupKeys::member_state_into(MemberId member, crypto::SecretBuffer& out) const {
+    return impl_->tree.member_state_into(member, out);
+}
+
 std::uint64_t GroupKeys::epoch() const { return impl_ ? impl_->tree.epoch() : 0; }
 std::size_t GroupKeys::member_count() const { return impl_ ? impl_->tree.size() : 0; }
 
 crypto::SecretBuffer GroupKeys::serialise() const { return impl_->tree.serialise(); }
+void GroupKeys::serialise_into(crypto::SecretBuffer& out) const { impl_->tree.serialise_into(out); }
 
 Result<GroupKeys> GroupKeys::parse(ByteView bytes) {
     auto tree = lkh::KeyTree::parse(bytes);

@@ -40,11 +40,13 @@ class GroupKeys {
     // A member's whole current state (path keys and RN2), serialised for sealing to it: the
     // joiner's welcome, and the answer to an RN2 inquiry.
     Result<crypto::SecretBuffer> member_state(MemberId member) const;
+    Status member_state_into(MemberId member, crypto::SecretBuffer& out) const;  // reuses out
 
     std::uint64_t epoch() const;
     std::size_t member_count() const;
 
     crypto::SecretBuffer serialise() const;
+    void serialise_into(crypto::SecretBuffer& out) const;  // reuses out's secure allocation
     static Result<GroupKeys> parse(ByteView bytes);
 
   private:

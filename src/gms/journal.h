@@ -25,7 +25,9 @@ struct GroupRow {
     std::uint64_t membership_epoch;
     std::uint64_t rn1_generation;
     std::uint64_t rn2_epoch;
-    crypto::SecretBuffer keys;  // the serialised LKH tree and RN2; encrypted by the store
+    // The group's LKH tree and RN2, serialised and encrypted by the store at commit time. A
+    // journal is committed before the core changes again, so the pointer is still good then.
+    const GroupKeys* keys;
 };
 
 struct Journal {
@@ -84,8 +86,7 @@ Journal JournalBuilder::build(const Accounts& accounts, const Groups& groups) {
     for (AccountId id : accounts_) j.accounts.push_back(accounts.at(id));
     for (const GroupId& id : groups_) {
         const Group& g = groups.at(id);
-        j.groups.push_back(GroupRow{g.id, g.policy, g.membership_epoch, g.rn1_generation, g.keys.epoch(),
-                                    g.keys.serialise()});
+        j.groups.push_back(GroupRow{g.id, g.policy, g.membership_epoch, g.rn1_generation, g.keys.epoch(), &g.keys});
     }
     for (const auto& [gid, aid] : memberships_) {
         const auto g = groups.find(gid);

@@ -65,10 +65,11 @@ Result<SqliteStore> SqliteStore::open(const std::filesystem::path& data_dir) {
 }
 
 Bytes SqliteStore::seal_keys(const GroupRow& row) {
+    row.keys->serialise_into(scratch_);
     const auto nonce = crypto::random_array<crypto::kAeadNonceBytes>();
     Bytes out(nonce.begin(), nonce.end());
-    out.resize(nonce.size() + row.keys.size() + crypto::kAeadTagBytes);
-    const Status s = crypto::aead_encrypt(storage_key_.span(), nonce, row.keys.span(), keys_ad(row.id, row.rn2_epoch),
+    out.resize(nonce.size() + scratch_.size() + crypto::kAeadTagBytes);
+    const Status s = crypto::aead_encrypt(storage_key_.span(), nonce, scratch_.span(), keys_ad(row.id, row.rn2_epoch),
                                           MutableByteView(out).subspan(nonce.size()));
     (void)s;  // sizes are fixed above
     return out;

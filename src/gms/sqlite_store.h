@@ -39,6 +39,7 @@ class SqliteStore {
 
     store::Database db_;
     crypto::SecretBuffer storage_key_;
+    crypto::SecretBuffer scratch_;  // serialised keys on their way to encryption, reused
 };
 
 }  // namespace twofold::gms

@@ -6,7 +6,6 @@
 #include <unordered_set>
 
 #include "crypto/random.h"
-#include "lkh/member_state.h"
 
 namespace twofold::lkh {
 
@@ -225,16 +224,40 @@ Rekey KeyTree::emit(std::vector<NodeId> refresh, const std::vector<Move>& moves,
 // --- member state and storage -----------------------------------------------------------------
 
 Result<crypto::SecretBuffer> KeyTree::member_state(MemberId member) const {
+    crypto::SecretBuffer out;
+    if (auto s = member_state_into(member, out); !s) return s.error();
+    return out;
+}
+
+// Written directly in MemberState's format ("TFMS", see member_state.cpp), so a welcome costs no
+// intermediate copies of the keys.
+Status KeyTree::member_state_into(MemberId member, crypto::SecretBuffer& out) const {
     const auto it = leaf_of_.find(member);
     if (it == leaf_of_.end()) return make_error(Errc::unknown, "member " + std::to_string(member) + " is not in the tree");
-    std::vector<PathKey> path;
+    const std::size_t count = height_ + 1;
+    out.resize(4 + 3 + group_id_.size() + 8 + 1 + 4 + 1 + count * (1 + 4 + 8 + kKeyBytes));
+    auto d = out.mutable_span();
+    std::size_t at = 0;
+    const auto put = [&](std::uint64_t v, int bytes) {
+        for (int s = (bytes - 1) * 8; s >= 0; s -= 8) d[at++] = static_cast<std::uint8_t>(v >> s);
+    };
+    for (std::uint8_t c : {'T', 'F', 'M', 'S'}) d[at++] = c;
+    put(1, 1);  // format
+    put(arity_, 1);
+    put(group_id_.size(), 1);
+    for (std::uint8_t c : group_id_) d[at++] = c;
+    put(epoch_, 8);
+    put(height_, 1);
+    put(it->second, 4);
+    put(count, 1);
     for (unsigned l = 0; l <= height_; ++l) {
         const NodeId id = ancestor(it->second, l, arity_, height_);
-        path.push_back(PathKey{id, node(id).version, node(id).key});
+        put(id.level, 1);
+        put(id.index, 4);
+        put(node(id).version, 8);
+        for (std::uint8_t c : node(id).key) d[at++] = c;
     }
-    auto state = MemberState::make(group_id_, arity_, height_, it->second, epoch_, path);
-    crypto::wipe(MutableByteView(reinterpret_cast<std::uint8_t*>(path.data()), path.size() * sizeof(PathKey)));
-    return state.serialise();
+    return {};
 }
 
 namespace {
@@ -251,10 +274,16 @@ std::uint64_t get(ByteView b, std::size_t& at, int bytes) {
 // "TFKT" | format u8 | arity u8 | id_len u8 | group_id | epoch u64 | members u32 | member ids u64*
 // | for each level 0..height: (version u64, key 32)*nodes_at(level)
 crypto::SecretBuffer KeyTree::serialise() const {
+    crypto::SecretBuffer out;
+    serialise_into(out);
+    return out;
+}
+
+void KeyTree::serialise_into(crypto::SecretBuffer& out) const {
     const std::uint64_t n = leaf_member_.size();
     std::size_t size = 4 + 3 + group_id_.size() + 8 + 4 + n * 8;
     for (const Level& l : levels_) size += l.size() * (8 + kKeyBytes);
-    crypto::SecretBuffer out(size);
+    out.resize(size);
     // Built in a plain buffer for the header, then key material written straight into secure memory.
     Bytes head(std::begin(kTreeMagic), std::end(kTreeMagic));
     put(head, kTreeFormat, 1);
@@ -274,7 +303,6 @@ crypto::SecretBuffer KeyTree::serialise() const {
             at += kKeyBytes;
         }
     }
-    return out;
 }
 
 Result<KeyTree> KeyTree::parse(ByteView b) {

@@ -55,6 +55,8 @@ class KeyTree {
     // The member's whole current state (its path keys, RN2 at the root), as MemberState parses
     // it: a joiner's welcome, or the answer to an RN2 inquiry.
     Result<crypto::SecretBuffer> member_state(MemberId member) const;
+    // The same into a buffer the caller reuses (no secure allocation per call once it is big enough).
+    Status member_state_into(MemberId member, crypto::SecretBuffer& out) const;
 
     std::span<const std::uint8_t, kKeyBytes> rn2() const noexcept;
     std::uint64_t epoch() const noexcept { return epoch_; }
@@ -68,6 +70,7 @@ class KeyTree {
 
     // For the GMS's own (encrypted) storage; holds every key.
     crypto::SecretBuffer serialise() const;
+    void serialise_into(crypto::SecretBuffer& out) const;  // reuses out's allocation
     static Result<KeyTree> parse(ByteView bytes);
 
   private:
