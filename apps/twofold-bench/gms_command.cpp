@@ -214,11 +214,12 @@ class GmsLoad {
         if (!r.has_rekey()) return;
         Group* gr = group_of(r.rekey().group_id());
         if (gr == nullptr) return;
-        if (o_.ack) {
+        if (o_.ack) {  // request id 0: acknowledged without an answer
             v1::GmsRequest ack;
             ack.mutable_rekey_ack()->set_group_id(r.rekey().group_id());
             ack.mutable_rekey_ack()->set_epoch(r.rekey().epoch());
-            send(conn, ack);
+            const std::string bytes = ack.SerializeAsString();
+            pool_.send(conn, as_bytes(bytes));
         }
         if (!measuring_) return;
         const auto pos = std::find(gr->members.begin(), gr->members.end(), conn) - gr->members.begin();

@@ -379,6 +379,9 @@ void GmsCore::on_rekey_ack(ClientId client, AccountId me, std::uint64_t rid, con
         m->second.acknowledged_epoch = ack.epoch();
         journal_.membership(g->id, me);
     }
+    // An ack without a request id expects no answer (only an error): members acknowledge every
+    // rekey, and answering each would double the server's writes.
+    if (rid == 0) return;
     v1::GmsResponse r;
     r.set_request_id(rid);
     r.set_epoch(m->second.acknowledged_epoch);

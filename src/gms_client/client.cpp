@@ -141,6 +141,14 @@ Result<std::uint64_t> GmsClient::acknowledge(ByteView group_id, std::uint64_t ep
     return expect(call(std::move(req)), &v1::GmsResponse::has_epoch, epoch_of, "an epoch");
 }
 
+Status GmsClient::acknowledge_async(ByteView group_id, std::uint64_t epoch) {
+    v1::GmsRequest req;  // request id 0: fire and forget
+    req.mutable_rekey_ack()->set_group_id(str(group_id));
+    req.mutable_rekey_ack()->set_epoch(epoch);
+    const std::string bytes = req.SerializeAsString();
+    return conn_->send(as_bytes(bytes));
+}
+
 Result<v1::Welcome> GmsClient::inquire(ByteView group_id, std::uint64_t known_epoch) {
     v1::GmsRequest req;
     req.mutable_rn2_inquiry()->set_group_id(str(group_id));

@@ -32,6 +32,8 @@ class GmsClient {
     Result<std::uint64_t> remove_member(ByteView group_id, const std::string& account);
     Result<std::uint64_t> leave(ByteView group_id);
     Result<std::uint64_t> acknowledge(ByteView group_id, std::uint64_t epoch);
+    // The same without waiting: no answer comes unless the GMS refuses it (an error push).
+    Status acknowledge_async(ByteView group_id, std::uint64_t epoch);
     Result<v1::Welcome> inquire(ByteView group_id, std::uint64_t known_epoch);
     Result<std::vector<v1::MembershipStatement>> list_members(ByteView group_id);
     Result<v1::MembershipStatement> statement(ByteView group_id);

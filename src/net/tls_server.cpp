@@ -18,6 +18,7 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kReadChunkBytes = 16 * 1024;
+constexpr std::size_t kCoalesceBytes = 16 * 1024;  // one TLS record's worth
 
 }  // namespace
 
@@ -58,6 +59,7 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
     wire::FrameDecoder decoder;
     std::deque<Bytes> queue;
     std::size_t queued_bytes = 0;
+    Bytes out;  // the frames being written
     Clock::time_point deadline;
     bool closing = false;  // flush the queue, then close
     bool closed = false;
@@ -137,14 +139,20 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
                 co_await write_signal.async_wait(asio::redirect_error(use_awaitable, ec));
                 continue;
             }
+            // Everything queued goes out in one TLS record and one system call (up to a cap):
+            // a batch often leaves several frames for one peer.
+            out.clear();
+            while (!queue.empty() && (out.empty() || out.size() + queue.front().size() <= kCoalesceBytes)) {
+                append(out, queue.front());
+                queued_bytes -= queue.front().size();
+                queue.pop_front();
+            }
             asio::error_code ec;
-            co_await asio::async_write(stream, asio::buffer(queue.front()), asio::redirect_error(use_awaitable, ec));
+            co_await asio::async_write(stream, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
             if (ec) {
                 shut("write failed: " + ec.message());
                 co_return;
             }
-            queued_bytes -= queue.front().size();
-            queue.pop_front();
         }
     }
 
