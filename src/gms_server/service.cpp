@@ -190,7 +190,15 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
 Status Service::bind() { return state_->server->bind(); }
 std::uint16_t Service::bound_port() const { return state_->server->bound_port(); }
 const Identity& Service::identity() const { return state_->identity; }
-Status Service::run() { return state_->server->run(); }
+Status Service::run() {
+    const Status s = state_->server->run();
+    // Connections closed while stopping: record their members as offline. Nothing else is left to
+    // commit (on_stop flushed the last batch), and nobody is left to answer.
+    if (const Status c = state_->store.commit(state_->core.take_journal()); !c) {
+        spdlog::error("final commit failed: {}", c.error().message);
+    }
+    return s;
+}
 void Service::stop() { state_->server->stop(); }
 
 }  // namespace twofold::gms

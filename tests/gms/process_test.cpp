@@ -1,5 +1,6 @@
-// kill -9 during a burst of membership changes, then restart: no acknowledged change is lost,
-// epochs and LKH state are consistent, and members converge on the same RN2.
+// twofold-gms as a process. kill -9 during a burst of membership changes, then restart: no
+// acknowledged change is lost, epochs and LKH state are consistent, and members converge on the
+// same RN2. SIGTERM: a clean exit; and the operator's group table and info commands.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -23,6 +24,7 @@ struct RunningGms {
     std::unique_ptr<ChildProcess> process;
     net::Endpoint endpoint;
     std::string fingerprint;
+    std::string signing_key;
 };
 
 RunningGms start_gms(const std::filesystem::path& dir, std::uint16_t port) {
@@ -34,6 +36,7 @@ RunningGms start_gms(const std::filesystem::path& dir, std::uint16_t port) {
     auto ep = net::parse_endpoint(word_after(line, "on"), "listen line");
     if (ep) g.endpoint = *ep;
     g.fingerprint = word_after(line, "tls-fingerprint");
+    g.signing_key = line.substr(line.rfind(' ') + 1);
     return g;
 }
 
@@ -121,6 +124,65 @@ TEST(GmsCrash, KillNineDuringABurstLosesNothingAcknowledged) {
         EXPECT_TRUE(same_rn2(*state, *owner_state)) << name;
     }
     again.process->kill(SIGTERM);
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace twofold::gms::testing
+
+namespace twofold::gms::testing {
+namespace {
+
+std::string run_command(const std::string& cmd) {
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) return out;
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+    ::pclose(p);
+    return out;
+}
+
+TEST(GmsProcess, SigtermExitsCleanlyAndTheOperatorSeesTheGroupTable) {
+    const auto dir = std::filesystem::temp_directory_path() / ("twofold-gms-term-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    RunningGms gms = start_gms(dir, 0);
+    ASSERT_FALSE(gms.fingerprint.empty());
+
+    auto alice_key = crypto::SigningKey::generate();
+    auto alice = GmsClient::connect(gms.endpoint, gms.fingerprint);
+    ASSERT_TRUE(alice.ok());
+    ASSERT_TRUE((*alice)->register_account("alice", "alice-password", alice_key.public_key()).ok());
+    ASSERT_TRUE((*alice)->register_account("bob", "bob-password", crypto::SigningKey::generate().public_key()).ok());
+    ASSERT_TRUE((*alice)->login("alice", "alice-password").ok());
+    const auto gid_bytes = crypto::random_array<16>();
+    const Bytes gid(gid_bytes.begin(), gid_bytes.end());
+    ASSERT_TRUE((*alice)->create_group(gid, {}).ok());
+    ASSERT_TRUE((*alice)->add_member(gid, "bob", true, false).ok());
+    ASSERT_TRUE((*alice)->acknowledge(gid, 2).ok());
+
+    // While alice is connected she shows as online.
+    const std::string binary = TWOFOLD_GMS_BINARY;
+    const std::string online = run_command(binary + " groups --data " + dir.string() + " --json");
+    EXPECT_NE(online.find("\"member\":\"alice\",\"online\":true,\"acknowledged_epoch\":2"), std::string::npos)
+        << online;
+
+    const int status = gms.process->kill(SIGTERM);
+    ASSERT_TRUE(WIFEXITED(status)) << "twofold-gms did not exit on SIGTERM";
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+
+    const std::string table = run_command(binary + " groups --data " + dir.string() + " --json");
+    EXPECT_NE(table.find("\"group\":\"" + crypto::to_hex(gid) + "\""), std::string::npos) << table;
+    EXPECT_NE(table.find("\"member\":\"bob\",\"online\":false,\"acknowledged_epoch\":0,\"rn2_epoch\":2,"
+                         "\"may_invite\":true,\"may_remove\":false"),
+              std::string::npos)
+        << table;
+    EXPECT_NE(table.find("\"member\":\"alice\",\"online\":false"), std::string::npos) << table;
+    const std::string text = run_command(binary + " groups --data " + dir.string());
+    EXPECT_NE(text.find("bob"), std::string::npos);
+
+    const std::string info = run_command(binary + " info --data " + dir.string() + " --json");
+    EXPECT_EQ(info, "{\"tls_fingerprint\":\"" + gms.fingerprint + "\",\"signing_key\":\"" + gms.signing_key + "\"}\n");
     std::filesystem::remove_all(dir);
 }
 
