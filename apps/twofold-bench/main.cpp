@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "common/command_line.h"
 #include "gms_command.h"
 #include "lkh_command.h"
 #include "relay_command.h"
@@ -16,15 +17,6 @@ int main(int argc, char** argv) {
     twofold::bench::add_lkh_command(app, &exit_status);
     twofold::bench::add_gms_command(app, &exit_status);
     twofold::bench::add_relay_command(app, &exit_status);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::cerr << "twofold-bench: " << e.what() << "\nRun with --help for usage.\n";
-        return 2;
-    }
+    if (auto exit = twofold::apps::parse_command_line(app, argc, argv, "twofold-bench")) return *exit;
     return exit_status;
 }

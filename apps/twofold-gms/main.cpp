@@ -7,15 +7,16 @@
 
 #include <iostream>
 
+#include "common/command_line.h"
 #include "crypto/hex.h"
 #include "gms/sqlite_store.h"
 #include "gms_server/service.h"
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
+using twofold::apps::kExitFailure;
+using twofold::apps::kExitOk;
+using twofold::apps::kExitUsage;
 
 int fail(const std::string& message, int status = kExitFailure) {
     std::cerr << "twofold-gms: " << message << '\n';
@@ -140,15 +141,7 @@ int main(int argc, char** argv) {
     CLI::App* groups_cmd = app.add_subcommand("groups", "the group table: members, login status, acknowledged epochs");
     groups_cmd->add_flag("--json", json, "a JSON array");
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        return fail(std::string(e.what()) + "\nRun with --help for usage.", kExitUsage);
-    }
+    if (auto exit = twofold::apps::parse_command_line(app, argc, argv, "twofold-gms")) return *exit;
 
     options.data_dir = data_dir;
     if (info_cmd->parsed()) return info(options.data_dir, json);

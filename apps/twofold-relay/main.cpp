@@ -7,14 +7,15 @@
 
 #include <iostream>
 
+#include "common/command_line.h"
 #include "crypto/hex.h"
 #include "relay_server/service.h"
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
+using twofold::apps::kExitFailure;
+using twofold::apps::kExitOk;
+using twofold::apps::kExitUsage;
 constexpr std::uint64_t kSecondsPerDay = 86'400;
 
 int fail(const std::string& message, int status = kExitFailure) {
@@ -77,15 +78,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--idle-timeout", idle_timeout_s, "seconds a silent client is kept")->capture_default_str();
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        return fail(std::string(e.what()) + "\nRun with --help for usage.", kExitUsage);
-    }
+    if (auto exit = twofold::apps::parse_command_line(app, argc, argv, "twofold-relay")) return *exit;
 
     auto endpoint = twofold::net::parse_endpoint(listen, "--listen");
     if (!endpoint) return fail(endpoint.error().message, kExitUsage);

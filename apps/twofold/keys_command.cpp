@@ -7,9 +7,12 @@
 #include "crypto/gk.h"
 #include "crypto/hex.h"
 #include "crypto/secret.h"
-#include "exit_codes.h"
+#include "common/command_line.h"
 
 namespace twofold::cli {
+
+using apps::kExitOk;
+using apps::kExitUsage;
 
 namespace {
 

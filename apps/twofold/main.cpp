@@ -3,7 +3,7 @@
 
 #include <iostream>
 
-#include "exit_codes.h"
+#include "common/command_line.h"
 #include "keys_command.h"
 
 int main(int argc, char** argv) {
@@ -12,20 +12,9 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("twofold ") + TWOFOLD_VERSION);
     app.require_subcommand(1);
 
-    int exit_status = kExitOk;
+    int exit_status = twofold::apps::kExitOk;
     add_keys_command(app, &exit_status);
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::cerr << "twofold: " << e.what() << "\nRun with --help for usage.\n";
-        return kExitUsage;
-    }
+    if (auto exit = twofold::apps::parse_command_line(app, argc, argv, "twofold")) return *exit;
     return exit_status;
 }

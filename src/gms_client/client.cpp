@@ -1,23 +1,9 @@
 #include "gms_client/client.h"
 
+#include "wire/error_code.h"
 #include "wire/message.h"
 
 namespace twofold::gms {
-
-Errc errc_from_wire(v1::ErrorCode code) {
-    switch (code) {
-        case v1::ERROR_CODE_MALFORMED: return Errc::malformed;
-        case v1::ERROR_CODE_TOO_LARGE: return Errc::too_large;
-        case v1::ERROR_CODE_UNAUTHENTICATED: return Errc::auth_failed;
-        case v1::ERROR_CODE_FORBIDDEN: return Errc::forbidden;
-        case v1::ERROR_CODE_UNKNOWN_GROUP:
-        case v1::ERROR_CODE_UNKNOWN_MEMBER: return Errc::unknown;
-        case v1::ERROR_CODE_STALE_EPOCH: return Errc::stale_epoch;
-        case v1::ERROR_CODE_RATE_LIMITED: return Errc::rate_limited;
-        case v1::ERROR_CODE_CONFLICT: return Errc::invalid_argument;
-        default: return Errc::internal;
-    }
-}
 
 Result<std::unique_ptr<GmsClient>> GmsClient::connect(const net::Endpoint& server, const std::string& fingerprint) {
     auto conn = net::TlsClient::connect(server, fingerprint);
@@ -45,7 +31,7 @@ Result<v1::GmsResponse> GmsClient::call(v1::GmsRequest request) {
         }
         if (r->request_id() != id && r->request_id() != 0) continue;  // a late answer to an abandoned call
         if (r->has_error()) {
-            return make_error(errc_from_wire(r->error().code()), "GMS: " + r->error().message());
+            return make_error(wire::from_wire(r->error().code()), "GMS: " + r->error().message());
         }
         return std::move(*r);
     }

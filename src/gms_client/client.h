@@ -57,7 +57,4 @@ class GmsClient {
     std::chrono::milliseconds timeout_{30'000};
 };
 
-// Maps a wire error code to the library's error kinds.
-Errc errc_from_wire(v1::ErrorCode code);
-
 }  // namespace twofold::gms

@@ -9,6 +9,7 @@
 #include "gms/sqlite_store.h"
 #include "net/tls_identity.h"
 #include "store/key_file.h"
+#include "wire/error_code.h"
 #include "wire/message.h"
 #include "wire/validate.h"
 
@@ -20,15 +21,6 @@ std::uint64_t now_ms() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count());
-}
-
-v1::ErrorCode to_wire(Errc code) {
-    switch (code) {
-        case Errc::too_large: return v1::ERROR_CODE_TOO_LARGE;
-        case Errc::rate_limited: return v1::ERROR_CODE_RATE_LIMITED;
-        case Errc::stale_epoch: return v1::ERROR_CODE_STALE_EPOCH;
-        default: return v1::ERROR_CODE_MALFORMED;
-    }
 }
 
 Result<crypto::SigningKey> load_signing_key(const std::filesystem::path& dir) {
@@ -118,7 +110,7 @@ class GmsSession final : public net::Session {
         auto request = wire::parse_message<v1::GmsRequest>(payload);
         if (!request) return reply_error(0, v1::ERROR_CODE_MALFORMED, request.error().message);
         if (auto s = wire::validate(*request); !s) {
-            return reply_error(request->request_id(), to_wire(s.error().code), s.error().message);
+            return reply_error(request->request_id(), wire::to_wire(s.error().code), s.error().message);
         }
         auto job = state_.core.handle(conn_.id(), *request, now_ms(), state_.outbox);
         // The job holds its own copy; wipe the request's (the worker wipes the job's after use).
@@ -128,7 +120,7 @@ class GmsSession final : public net::Session {
     }
 
     void on_frame_error(const Error& error) override {
-        reply_error(0, to_wire(error.code), error.message);
+        reply_error(0, wire::to_wire(error.code), error.message);
     }
 
     void on_close(const std::string& reason) override {

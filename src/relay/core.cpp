@@ -1,5 +1,7 @@
 #include "relay/core.h"
 
+#include "wire/error_code.h"
+
 #include <algorithm>
 
 #include "wire/message.h"
@@ -25,7 +27,7 @@ Outgoing error_to(ConnId to, std::uint64_t request_id, v1::ErrorCode code, const
 }
 
 Outgoing error_to(ConnId to, std::uint64_t request_id, const Error& e) {
-    return error_to(to, request_id, to_wire_code(e.code), e.message);
+    return error_to(to, request_id, wire::to_wire(e.code), e.message);
 }
 
 Outgoing ok_to(ConnId to, std::uint64_t request_id, std::uint64_t epoch) {
@@ -49,24 +51,6 @@ std::shared_ptr<const std::string> encode_delivery(const StoredEnvelope& e) {
 }
 
 }  // namespace
-
-v1::ErrorCode to_wire_code(Errc code) {
-    switch (code) {
-        case Errc::invalid_argument:
-        case Errc::malformed:
-        case Errc::truncated: return v1::ERROR_CODE_MALFORMED;
-        case Errc::too_large: return v1::ERROR_CODE_TOO_LARGE;
-        case Errc::auth_failed: return v1::ERROR_CODE_UNAUTHENTICATED;
-        case Errc::forbidden: return v1::ERROR_CODE_FORBIDDEN;
-        case Errc::stale_epoch: return v1::ERROR_CODE_STALE_EPOCH;
-        case Errc::rate_limited: return v1::ERROR_CODE_RATE_LIMITED;
-        case Errc::unknown: return v1::ERROR_CODE_UNKNOWN_GROUP;
-        case Errc::timeout:
-        case Errc::unavailable:
-        case Errc::internal: break;
-    }
-    return v1::ERROR_CODE_INTERNAL;
-}
 
 RelayCore::RelayCore(Config config, crypto::SignPublicKey gms_key, std::string relay_fingerprint, RelayStore& store)
     : config_(config), fingerprint_(std::move(relay_fingerprint)), store_(store), gate_(gms_key, config.grace_ms) {}

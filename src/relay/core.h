@@ -134,7 +134,5 @@ class RelayCore {
     std::unordered_set<ConnId> to_pump_;
 };
 
-// The wire error code for an Errc.
-v1::ErrorCode to_wire_code(Errc code);
 
 }  // namespace twofold::relay

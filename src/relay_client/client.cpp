@@ -2,6 +2,7 @@
 
 #include "net/tls_identity.h"
 #include "relay/auth.h"
+#include "wire/error_code.h"
 #include "wire/message.h"
 
 namespace twofold::relay {
@@ -17,22 +18,8 @@ std::chrono::milliseconds remaining(Clock::time_point deadline) {
 
 }  // namespace
 
-Errc from_wire_code(v1::ErrorCode code) {
-    switch (code) {
-        case v1::ERROR_CODE_MALFORMED: return Errc::malformed;
-        case v1::ERROR_CODE_TOO_LARGE: return Errc::too_large;
-        case v1::ERROR_CODE_UNAUTHENTICATED: return Errc::auth_failed;
-        case v1::ERROR_CODE_FORBIDDEN: return Errc::forbidden;
-        case v1::ERROR_CODE_UNKNOWN_GROUP:
-        case v1::ERROR_CODE_UNKNOWN_MEMBER: return Errc::unknown;
-        case v1::ERROR_CODE_STALE_EPOCH: return Errc::stale_epoch;
-        case v1::ERROR_CODE_RATE_LIMITED: return Errc::rate_limited;
-        default: return Errc::internal;
-    }
-}
-
 Error relay_error(const v1::Error& error) {
-    return make_error(from_wire_code(error.code()), v1::ErrorCode_Name(error.code()) + ": " + error.message());
+    return make_error(wire::from_wire(error.code()), v1::ErrorCode_Name(error.code()) + ": " + error.message());
 }
 
 RelayClient::RelayClient(std::unique_ptr<net::TlsClient> tls, std::string fingerprint, std::chrono::milliseconds timeout)

@@ -72,8 +72,6 @@ class RelayClient {
     std::deque<v1::RelayResponse> answers_;  // answers read while waiting for another
 };
 
-// The Errc for a relay ErrorCode, and an Error made of a relay's refusal.
-Errc from_wire_code(v1::ErrorCode code);
 Error relay_error(const v1::Error& error);
 
 }  // namespace twofold::relay
