@@ -1,13 +1,12 @@
 // twofold-gms: the Group Management Server. It knows who is in each group and makes, renews and
 // distributes RN2; it never holds RN1, a group's name, GK or any message.
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
 
 #include "common/command_line.h"
+#include "common/logging.h"
 #include "crypto/hex.h"
 #include "gms/sqlite_store.h"
 #include "gms_server/service.h"
@@ -36,19 +35,9 @@ std::string json_escape(const std::string& s) {
     return out;
 }
 
-void set_up_logging(const std::filesystem::path& data_dir, const std::string& level) {
-    auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>((data_dir / "gms.log").string());
-    auto logger = std::make_shared<spdlog::logger>("gms", spdlog::sinks_init_list{console, file});
-    logger->set_level(spdlog::level::from_str(level));
-    logger->flush_on(spdlog::level::warn);
-    spdlog::set_default_logger(logger);
-}
 
 int serve(twofold::gms::ServiceOptions options, const std::string& log_level) {
-    auto identity = twofold::gms::load_or_create_identity(options.data_dir);
-    if (!identity) return fail(identity.error().message);
-    set_up_logging(options.data_dir, log_level);
+    if (auto s = twofold::apps::set_up_logging(options.data_dir, "gms", log_level); !s) return fail(s.error().message);
     auto service = twofold::gms::Service::open(options);
     if (!service) return fail(service.error().message);
     if (auto s = (*service)->bind(); !s) return fail(s.error().message);

@@ -1,13 +1,12 @@
 // twofold-relay: the untrusted communication server. It stores and forwards ciphertext
 // envelopes (mailboxes and group topics) and never holds RN1, RN2, GK or a plaintext.
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
 
 #include "common/command_line.h"
+#include "common/logging.h"
 #include "crypto/hex.h"
 #include "relay_server/service.h"
 
@@ -25,18 +24,6 @@ int fail(const std::string& message, int status = kExitFailure) {
 
 // Logs go to stderr and DIR/relay.log. They name connections, ids, sizes and errors, never
 // payload bytes or keys' secrets.
-twofold::Status set_up_logging(const std::filesystem::path& data_dir, const std::string& level) {
-    std::error_code ec;
-    std::filesystem::create_directories(data_dir, ec);
-    if (ec) return twofold::make_error(twofold::Errc::unavailable, "cannot create " + data_dir.string());
-    auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>((data_dir / "relay.log").string());
-    auto logger = std::make_shared<spdlog::logger>("relay", spdlog::sinks_init_list{console, file});
-    logger->set_level(spdlog::level::from_str(level));
-    logger->flush_on(spdlog::level::info);
-    spdlog::set_default_logger(logger);
-    return {};
-}
 
 }  // namespace
 
@@ -92,7 +79,7 @@ int main(int argc, char** argv) {
     core.grace_ms = grace_s * twofold::relay::kMsPerSecond;
     core.max_queued_bytes_per_member = queued_mib * twofold::relay::kMiB;
 
-    if (auto s = set_up_logging(options.data_dir, log_level); !s) return fail(s.error().message);
+    if (auto s = twofold::apps::set_up_logging(options.data_dir, "relay", log_level); !s) return fail(s.error().message);
     auto service = twofold::relay::Service::open(options);
     if (!service) return fail(service.error().message);
     if (auto s = (*service)->bind(); !s) return fail(s.error().message);

@@ -31,7 +31,15 @@ Result<crypto::SigningKey> load_signing_key(const std::filesystem::path& dir) {
 
 }  // namespace
 
-Result<Identity> load_or_create_identity(const std::filesystem::path& data_dir) {
+namespace {
+
+// The GMS's two keys: its TLS identity and the Ed25519 key that signs statements.
+struct Keys {
+    net::TlsIdentity tls;
+    crypto::SigningKey signing;
+};
+
+Result<Keys> load_or_create_keys(const std::filesystem::path& data_dir) {
     std::error_code ec;
     std::filesystem::create_directories(data_dir, ec);
     if (ec) return make_error(Errc::unavailable, "cannot create " + data_dir.string() + ": " + ec.message());
@@ -40,7 +48,19 @@ Result<Identity> load_or_create_identity(const std::filesystem::path& data_dir) 
     if (!tls) return tls.error();
     auto key = load_signing_key(data_dir);
     if (!key) return key.error();
-    return Identity{tls->fingerprint, crypto::to_hex(key->public_key())};
+    return Keys{std::move(*tls), std::move(*key)};
+}
+
+Identity identity_of(const Keys& keys) {
+    return Identity{keys.tls.fingerprint, crypto::to_hex(keys.signing.public_key())};
+}
+
+}  // namespace
+
+Result<Identity> load_or_create_identity(const std::filesystem::path& data_dir) {
+    auto keys = load_or_create_keys(data_dir);
+    if (!keys) return keys.error();
+    return identity_of(*keys);
 }
 
 struct detail::ServiceState {
@@ -150,24 +170,21 @@ Service::Service(std::unique_ptr<detail::ServiceState> state) : state_(std::move
 Service::~Service() = default;
 
 Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
-    auto identity = load_or_create_identity(options.data_dir);
-    if (!identity) return identity.error();
-    auto tls = net::load_or_create_tls_identity(options.data_dir, "twofold-gms");
-    if (!tls) return tls.error();
-    auto key = load_signing_key(options.data_dir);
-    if (!key) return key.error();
+    auto keys = load_or_create_keys(options.data_dir);
+    if (!keys) return keys.error();
     auto store = SqliteStore::open(options.data_dir);
     if (!store) return store.error();
     auto loaded = store->load();
     if (!loaded) return loaded.error();
     spdlog::info("loaded {} accounts and {} groups", loaded->accounts.size(), loaded->groups.size());
 
-    GmsCore core(options.core, std::move(*key), std::move(*loaded));
-    auto state = std::make_unique<detail::ServiceState>(options, std::move(*identity), std::move(*store), std::move(core));
+    const Identity identity = identity_of(*keys);
+    GmsCore core(options.core, std::move(keys->signing), std::move(*loaded));
+    auto state = std::make_unique<detail::ServiceState>(options, identity, std::move(*store), std::move(core));
 
     net::ServerOptions server_options;
     server_options.listen = options.listen;
-    server_options.identity = *tls;
+    server_options.identity = keys->tls;
     server_options.max_connections = options.max_connections;
     server_options.idle_timeout = options.idle_timeout;
     detail::ServiceState* s = state.get();
