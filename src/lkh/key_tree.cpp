@@ -12,7 +12,8 @@ namespace twofold::lkh {
 namespace {
 
 constexpr std::uint8_t kTreeMagic[4] = {'T', 'F', 'K', 'T'};
-constexpr std::uint8_t kTreeFormat = 1;
+constexpr std::uint8_t kTreeFormat = 2;  // 2: the former-path records follow the keys
+constexpr std::size_t kFormerRecordBytes = 8 + 4 + 8;
 
 Status check_arity(unsigned arity) {
     if (arity == kFlatArity || (arity >= 2 && arity <= 16)) return {};
@@ -91,7 +92,54 @@ std::size_t KeyTree::memory_bytes() const noexcept {
     // An unordered_map node: the pair, a next pointer, a cached hash; plus the bucket array.
     bytes += leaf_of_.size() * (sizeof(std::pair<const MemberId, std::uint32_t>) + 2 * sizeof(void*)) +
              leaf_of_.bucket_count() * sizeof(void*);
+    for (const auto& [m, list] : former_) bytes += sizeof m + 3 * sizeof(void*) + list.capacity() * sizeof(FormerLeaf);
     return bytes;
+}
+
+// --- former paths ------------------------------------------------------------------------------
+
+// The nodes below the root on f's old path that still exist with a key older than the move (the
+// root is new in every epoch, so it is never stale).
+template <class Out>
+void KeyTree::for_each_stale_node(const FormerLeaf& f, Out&& out) const {
+    for (unsigned l = 1; l < height_; ++l) {
+        const NodeId id = ancestor(f.leaf, l, arity_, height_);
+        if (exists(id) && node(id).version < f.moved_at) out(id);
+    }
+}
+
+bool KeyTree::holds_former_path(MemberId m) const {
+    const auto it = former_.find(m);
+    if (it == former_.end()) return false;
+    bool stale = false;
+    for (const FormerLeaf& f : it->second) for_each_stale_node(f, [&](NodeId) { stale = true; });
+    return stale;
+}
+
+void KeyTree::record_move(MemberId m, std::uint32_t from, std::uint64_t epoch) {
+    std::vector<FormerLeaf>& list = former_[m];
+    std::erase_if(list, [&](const FormerLeaf& f) {
+        bool stale = false;
+        for_each_stale_node(f, [&](NodeId) { stale = true; });
+        return !stale;
+    });
+    list.push_back(FormerLeaf{from, epoch});
+}
+
+// Drops records whose keys have all been replaced since (a join refreshes the tree's right edge,
+// where movers come from, so most records die within an operation or two). Sweeps when the map
+// has doubled since the last sweep: amortised O(log n) per move.
+void KeyTree::prune_former() {
+    if (former_.size() < former_sweep_at_) return;
+    for (auto it = former_.begin(); it != former_.end();) {
+        std::erase_if(it->second, [&](const FormerLeaf& f) {
+            bool stale = false;
+            for_each_stale_node(f, [&](NodeId) { stale = true; });
+            return !stale;
+        });
+        it = it->second.empty() ? former_.erase(it) : std::next(it);
+    }
+    former_sweep_at_ = std::max(kFormerSweepMin, 2 * former_.size());
 }
 
 // --- operations -------------------------------------------------------------------------------
@@ -132,6 +180,13 @@ Result<Rekey> KeyTree::batch(std::span<const MemberId> joins, std::span<const Me
     for (MemberId gone : removes) {
         const std::uint32_t pos = leaf_of_.at(gone);
         for (unsigned l = 1; l <= height_; ++l) held_by_leavers.insert(ancestor(pos, l, arity_, height_));
+        // And what it kept from leaves it moved out of: still in use, and it knows them.
+        if (const auto f = former_.find(gone); f != former_.end()) {
+            for (const FormerLeaf& old : f->second) {
+                for_each_stale_node(old, [&](NodeId id) { held_by_leavers.insert(id); });
+            }
+            former_.erase(f);
+        }
         leaf_of_.erase(gone);
         if (next_join < joins.size()) {  // a joiner takes the hole: nobody moves
             const MemberId j = joins[next_join++];
@@ -151,6 +206,7 @@ Result<Rekey> KeyTree::batch(std::span<const MemberId> joins, std::span<const Me
                 std::replace(joiner_leaves.begin(), joiner_leaves.end(), last, pos);
             } else {
                 moves.push_back(Move{last, pos});
+                record_move(moved, last, v);
             }
         }
         leaf_member_.pop_back();
@@ -174,7 +230,9 @@ Result<Rekey> KeyTree::batch(std::span<const MemberId> joins, std::span<const Me
         for (unsigned l = 1; l <= height_; ++l) refresh.push_back(ancestor(pos, l, arity_, height_));
     }
     refresh.push_back(NodeId{static_cast<std::uint8_t>(height_), 0});  // RN2 is new in every epoch
-    return emit(std::move(refresh), moves, joiner_leaves);
+    Rekey rekey = emit(std::move(refresh), moves, joiner_leaves);
+    prune_former();
+    return rekey;
 }
 
 Rekey KeyTree::renew() {
@@ -283,6 +341,9 @@ void KeyTree::serialise_into(crypto::SecretBuffer& out) const {
     const std::uint64_t n = leaf_member_.size();
     std::size_t size = 4 + 3 + group_id_.size() + 8 + 4 + n * 8;
     for (const Level& l : levels_) size += l.size() * (8 + kKeyBytes);
+    std::size_t records = 0;
+    for (const auto& entry : former_) records += entry.second.size();
+    size += 4 + records * kFormerRecordBytes;
     out.resize(size);
     // Built in a plain buffer for the header, then key material written straight into secure memory.
     Bytes head(std::begin(kTreeMagic), std::end(kTreeMagic));
@@ -301,6 +362,17 @@ void KeyTree::serialise_into(crypto::SecretBuffer& out) const {
             for (int s = 56; s >= 0; s -= 8) dst[at++] = static_cast<std::uint8_t>(k.version >> s);
             std::copy(k.key.begin(), k.key.end(), dst.begin() + static_cast<std::ptrdiff_t>(at));
             at += kKeyBytes;
+        }
+    }
+    const auto put_at = [&](std::uint64_t v, int bytes) {
+        for (int s = (bytes - 1) * 8; s >= 0; s -= 8) dst[at++] = static_cast<std::uint8_t>(v >> s);
+    };
+    put_at(records, 4);
+    for (const auto& [m, list] : former_) {
+        for (const FormerLeaf& f : list) {
+            put_at(m, 8);
+            put_at(f.leaf, 4);
+            put_at(f.moved_at, 8);
         }
     }
 }
@@ -329,8 +401,8 @@ Result<KeyTree> KeyTree::parse(ByteView b) {
     t.height_ = height_for(n, t.arity_);
     std::size_t need = 0;
     for (unsigned l = 0; l <= t.height_; ++l) need += nodes_at(l, n, t.arity_, t.height_) * (8 + kKeyBytes);
-    if (b.size() - at != need) return bad("key section is " + std::to_string(b.size() - at) + " bytes, expected " +
-                                          std::to_string(need));
+    if (b.size() - at < need + 4) return bad("key section is " + std::to_string(b.size() - at) + " bytes, expected " +
+                                             std::to_string(need) + " and a record count");
     t.levels_.resize(t.height_ + 1);
     for (unsigned l = 0; l <= t.height_; ++l) {
         t.levels_[l].resize(nodes_at(l, n, t.arity_, t.height_));
@@ -340,6 +412,18 @@ Result<KeyTree> KeyTree::parse(ByteView b) {
             at += kKeyBytes;
         }
     }
+    const std::uint64_t records = get(b, at, 4);
+    if ((b.size() - at) % kFormerRecordBytes != 0 || (b.size() - at) / kFormerRecordBytes != records) {
+        return bad("former-path section does not hold " + std::to_string(records) + " records");
+    }
+    for (std::uint64_t i = 0; i < records; ++i) {
+        const MemberId m = get(b, at, 8);
+        const auto leaf = static_cast<std::uint32_t>(get(b, at, 4));
+        const std::uint64_t moved_at = get(b, at, 8);
+        if (!t.leaf_of_.contains(m) || moved_at > t.epoch_) return bad("former-path record for an unknown member or epoch");
+        t.former_[m].push_back(FormerLeaf{leaf, moved_at});
+    }
+    t.former_sweep_at_ = std::max(kFormerSweepMin, 2 * t.former_.size());
     return t;
 }
 

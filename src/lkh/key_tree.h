@@ -64,6 +64,9 @@ class KeyTree {
     unsigned height() const noexcept { return height_; }
     unsigned arity() const noexcept { return arity_; }
     bool contains(MemberId m) const { return leaf_of_.contains(m); }
+    // Whether `m` moved at some point and still knows keys of its old path that are in use: its
+    // removal then replaces those nodes too (more than 2*ceil(log2 n) wraps; docs/lkh.md).
+    bool holds_former_path(MemberId m) const;
     const Bytes& group_id() const noexcept { return group_id_; }
     // Bytes held by the tree's data structures (keys, versions, member maps).
     std::size_t memory_bytes() const noexcept;
@@ -82,6 +85,16 @@ class KeyTree {
     bool exists(NodeId id) const;
     void fresh_key(NodeKey& k, std::uint64_t version);
     void reshape();  // sizes every level to the member count, growing or dropping the root
+    // A leaf a member left by moving, and the epoch of the move: it knows every key of that
+    // leaf's path whose version is older than `moved_at`.
+    struct FormerLeaf {
+        std::uint32_t leaf;
+        std::uint64_t moved_at;
+    };
+    template <class Out>
+    void for_each_stale_node(const FormerLeaf& f, Out&& out) const;
+    void record_move(MemberId m, std::uint32_t from, std::uint64_t epoch);
+    void prune_former();
     Rekey emit(std::vector<NodeId> refresh, const std::vector<Move>& moves, std::span<const std::uint32_t> joiner_leaves);
 
     Bytes group_id_;
@@ -91,6 +104,11 @@ class KeyTree {
     std::vector<Level> levels_;           // levels_[0]: leaves; levels_[height_]: the root
     std::vector<MemberId> leaf_member_;   // dense: leaf i holds leaf_member_[i]
     std::unordered_map<MemberId, std::uint32_t> leaf_of_;
+    // Members that moved while keys of their old path are still in use (pruned as those keys are
+    // replaced): a removal must replace what the leaver knows, not only its current path.
+    std::unordered_map<MemberId, std::vector<FormerLeaf>> former_;
+    std::size_t former_sweep_at_ = kFormerSweepMin;
+    static constexpr std::size_t kFormerSweepMin = 64;
 };
 
 }  // namespace twofold::lkh
