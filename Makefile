@@ -40,7 +40,8 @@ format:
 
 tidy: bootstrap
 	cmake -S . -B build-debug -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTWOFOLD_SANITIZE=ON $(CMAKE_FLAGS)
-	git ls-files 'src/*.cpp' 'apps/*.cpp' | xargs clang-tidy -p build-debug --quiet
+	git ls-files 'src/*.cpp' 'apps/*.cpp' | xargs -P $(JOBS) -n 4 clang-tidy -p build-debug --quiet \
+	  --extra-arg=-Wno-unknown-warning-option --extra-arg=-DASIO_HAS_CO_AWAIT=1 --extra-arg=-DASIO_HAS_STD_COROUTINE=1
 
 clean:
 	rm -rf build build-debug build-fuzz

@@ -153,7 +153,7 @@ int run_lkh(const LkhOptions& o) {
         std::cout << "lkh " << o.op << " at " << o.members << " members, arity " << o.arity << " (median of "
                   << o.runs << " runs; tree built in " << build_ms << " ms)\n"
                   << "  tree:  " << cost->wrapped_keys << " wrapped keys, " << cost->message_bytes << " bytes, server "
-                  << server << " us, member " << median(cost->member_us) << " us, tree " << tree_bytes / (1024 * 1024)
+                  << server << " us, member " << median(cost->member_us) << " us, tree " << tree_bytes / (std::size_t{1024} * 1024)
                   << " MiB\n"
                   << "  flat:  " << flat_cost->wrapped_keys << " wrapped keys, server " << flat_server << " us ("
                   << o.flat_runs << " runs)\n"

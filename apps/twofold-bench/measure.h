@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <sstream>
 #include <string>
@@ -21,7 +22,7 @@ inline double micros_since(Clock::time_point start) {
 inline double quantile(std::vector<double> samples, double q) {
     if (samples.empty()) return 0;
     std::sort(samples.begin(), samples.end());
-    const auto rank = static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1) + 0.5);
+    const auto rank = static_cast<std::size_t>(std::lround(q * static_cast<double>(samples.size() - 1)));
     return samples[std::min(rank, samples.size() - 1)];
 }
 

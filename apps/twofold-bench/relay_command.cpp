@@ -34,7 +34,7 @@ void summarise(Measurement& m, std::vector<double>& latencies, double elapsed_s)
     m.delivered_per_s = elapsed_s > 0 ? static_cast<double>(m.delivered) / elapsed_s : 0;
     if (latencies.empty()) return;
     std::sort(latencies.begin(), latencies.end());
-    auto at = [&](double q) { return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(q * latencies.size()))]; };
+    auto at = [&](double q) { return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(q * static_cast<double>(latencies.size())))]; };
     m.p50_ms = at(0.50);
     m.p99_ms = at(0.99);
 }

@@ -316,7 +316,9 @@ void GmsCore::on_member_notification(ClientId client, AccountId me, std::uint64_
     }
     // Checked against the membership as it will be once the changes already queued in this batch
     // apply, so two changes in one batch see each other.
-    auto [pit, fresh] = pending_.try_emplace(g->id);
+    const auto emplaced = pending_.try_emplace(g->id);
+    const auto pit = emplaced.first;
+    const bool fresh = emplaced.second;
     PendingGroup& pending = pit->second;
     if (fresh) {
         for (const auto& [aid, m] : g->members) pending.effective.emplace(aid, m.rights);

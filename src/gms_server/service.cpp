@@ -71,17 +71,20 @@ struct detail::ServiceState {
     std::unique_ptr<net::TlsServer> server;
     std::unordered_map<ClientId, net::Connection*> connections;
     std::vector<Outgoing> outbox;
+    bool broken = false;  // a commit failed: memory is ahead of disk
 
     ServiceState(ServiceOptions o, Identity id, SqliteStore s, GmsCore c)
         : options(std::move(o)), identity(std::move(id)), store(std::move(s)), core(std::move(c)) {}
 
     void flush() {
+        if (broken) return;  // after a failed commit nothing more may be written or sent
         core.end_batch(now_ms(), outbox);
         const Journal journal = core.take_journal();
         if (const Status s = store.commit(journal); !s) {
             // Memory and disk now disagree: nothing may be acknowledged. Stop; a restart loads
             // the last committed state, which is all that was ever promised to anyone.
             spdlog::critical("commit failed, stopping: {}", s.error().message);
+            broken = true;
             outbox.clear();
             server->stop();
             return;
@@ -201,6 +204,7 @@ std::uint16_t Service::bound_port() const { return state_->server->bound_port();
 const Identity& Service::identity() const { return state_->identity; }
 Status Service::run() {
     const Status s = state_->server->run();
+    if (state_->broken) return make_error(Errc::internal, "stopped after a failed commit (see the log)");
     // Connections closed while stopping: record their members as offline. Nothing else is left to
     // commit (on_stop flushed the last batch), and nobody is left to answer.
     if (const Status c = state_->store.commit(state_->core.take_journal()); !c) {

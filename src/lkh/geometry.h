@@ -17,7 +17,7 @@ struct NodeId {
     std::uint8_t level = 0;
     std::uint32_t index = 0;
     friend bool operator==(const NodeId&, const NodeId&) = default;
-    friend auto operator<=>(const NodeId&, const NodeId&) = default;
+    friend auto operator<=>(const NodeId&, const NodeId&) = default;  // NOLINT(modernize-use-nullptr): tidy 14 misreads it
 };
 
 // Levels above the leaves: ceil(log_a n), and at least 1, so the root is never a member's leaf.

@@ -133,7 +133,7 @@ Status MemberState::apply(const RekeyMessage& m) {
     // Scratch space on the stack, wiped on every exit: no allocation on this hot path. `known`
     // holds the old path and what the message teaches; `next` the new path.
     struct Scratch {
-        std::array<PathKey, 2 * (kMaxHeight + 1)> known;
+        std::array<PathKey, std::size_t{2} * (kMaxHeight + 1)> known;
         std::array<PathKey, kMaxHeight + 1> next;
         ~Scratch() { crypto::wipe(MutableByteView(reinterpret_cast<std::uint8_t*>(this), sizeof *this)); }
     } scratch;

@@ -19,7 +19,7 @@ struct PooledConnection {
     asio::ssl::stream<tcp::socket> stream;
     wire::FrameDecoder decoder;
     std::deque<Bytes> queue;
-    std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(16 * 1024);
+    std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(std::size_t{16} * 1024);
     bool writing = false;
     bool ready = false;
     bool failed = false;

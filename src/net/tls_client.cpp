@@ -98,7 +98,7 @@ Result<Bytes> TlsClient::receive(std::chrono::milliseconds timeout) {
     if (auto frame = impl_->decoder.next()) return std::move(*frame);
     if (!impl_->open) return make_error(Errc::unavailable, "connection is closed");
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::vector<std::uint8_t> buffer(16 * 1024);
+    std::vector<std::uint8_t> buffer(std::size_t{16} * 1024);
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return make_error(Errc::timeout, "no message within " + std::to_string(timeout.count()) + " ms");

@@ -17,8 +17,8 @@ using asio::use_awaitable;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kReadChunkBytes = 16 * 1024;
-constexpr std::size_t kCoalesceBytes = 16 * 1024;  // one TLS record's worth
+constexpr std::size_t kReadChunkBytes = std::size_t{16} * 1024;
+constexpr std::size_t kCoalesceBytes = std::size_t{16} * 1024;  // one TLS record's worth
 
 }  // namespace
 
