@@ -1,0 +1,279 @@
+#include "member/message_protection.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cassert>
+#include <string>
+#include <string_view>
+
+#include "crypto/aead.h"
+#include "crypto/random.h"
+#include "crypto/sodium_init.h"
+#include "wire/message.h"
+#include "wire/validate.h"
+
+namespace twofold::member {
+
+namespace {
+
+constexpr std::string_view kHeaderLabel = "twofold/v1 group message";
+constexpr std::size_t kMaxCiphertextBytes = kMaxMessagePlaintextBytes + crypto::kAeadTagBytes;
+
+static_assert(kHeaderLabel.size() + 1 + wire::kGroupIdBytes + 8 + 8 + wire::kIdentityKeyBytes + 8 +
+                  wire::kKeyConfirmationIdBytes + wire::kMessageNonceBytes ==
+              kGroupMessageAdBytes);
+static_assert(crypto::kAeadNonceBytes == wire::kMessageNonceBytes);
+static_assert(crypto::kKeyConfirmationIdBytes == wire::kKeyConfirmationIdBytes);
+static_assert(crypto::kSignPublicKeyBytes == wire::kIdentityKeyBytes);
+static_assert(kMaxGroupMessageBytes <= wire::kDefaultMaxFrameBytes, "a group message must fit in one frame");
+
+std::string to_string(ByteView bytes) { return {reinterpret_cast<const char*>(bytes.data()), bytes.size()}; }
+
+// Writes fixed-width fields in order. A field of the wrong size (only possible for a message
+// whose shape was not checked) is cut or zero-padded, so the layout never moves.
+class FixedWriter {
+  public:
+    explicit FixedWriter(MutableByteView out) : out_(out) {}
+
+    void field(ByteView bytes, std::size_t width) {
+        const std::size_t n = std::min(bytes.size(), width);
+        std::copy_n(bytes.begin(), n, out_.begin() + static_cast<std::ptrdiff_t>(at_));
+        std::fill_n(out_.begin() + static_cast<std::ptrdiff_t>(at_ + n), width - n, std::uint8_t{0});
+        at_ += width;
+    }
+    void byte(std::uint8_t v) { out_[at_++] = v; }
+    void u64(std::uint64_t v) {
+        for (int shift = 56; shift >= 0; shift -= 8) out_[at_++] = static_cast<std::uint8_t>(v >> shift);
+    }
+    std::size_t written() const noexcept { return at_; }
+
+  private:
+    MutableByteView out_;
+    std::size_t at_ = 0;
+};
+
+// BLAKE2b-256 of the ciphertext: the signature must cover a collision-resistant digest, since
+// every member holds the AEAD key and Poly1305 alone would let one forge another ciphertext
+// under the same tag (docs/decisions.md, "Group message signatures").
+FixedBytes<kCiphertextDigestBytes> ciphertext_digest(const std::string& ciphertext) {
+    crypto::ensure_sodium_initialised();  // picks libsodium's fastest BLAKE2b for this CPU
+    FixedBytes<kCiphertextDigestBytes> digest{};
+    crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const std::uint8_t*>(ciphertext.data()),
+                       ciphertext.size(), nullptr, 0);
+    return digest;
+}
+
+Status check_shape(const v1::GroupMessage& message) {
+    if (auto s = wire::validate(message); !s) return s;
+    const std::size_t n = message.ciphertext().size();
+    if (n < crypto::kAeadTagBytes) {
+        return make_error(Errc::malformed,
+                          "ciphertext must hold at least the 16-byte tag, got " + std::to_string(n) + " bytes");
+    }
+    if (n > kMaxCiphertextBytes) {
+        return make_error(Errc::too_large, "ciphertext of " + std::to_string(n) + " bytes exceeds the maximum of " +
+                                               std::to_string(kMaxCiphertextBytes));
+    }
+    return {};
+}
+
+}  // namespace
+
+FixedBytes<kGroupMessageAdBytes> group_message_associated_data(const v1::GroupMessageHeader& header) {
+    FixedBytes<kGroupMessageAdBytes> out{};
+    FixedWriter w(out);
+    w.field(as_bytes(kHeaderLabel), kHeaderLabel.size());
+    w.byte(0x00);
+    w.field(as_bytes(header.group_id()), wire::kGroupIdBytes);
+    w.u64(header.rn1_generation());
+    w.u64(header.rn2_epoch());
+    w.field(as_bytes(header.sender_key()), wire::kIdentityKeyBytes);
+    w.u64(header.sequence());
+    w.field(as_bytes(header.key_confirmation_id()), wire::kKeyConfirmationIdBytes);
+    w.field(as_bytes(header.nonce()), wire::kMessageNonceBytes);
+    assert(w.written() == out.size());
+    return out;
+}
+
+FixedBytes<kGroupMessageAdBytes + kCiphertextDigestBytes> group_message_signed_bytes(const v1::GroupMessage& message) {
+    FixedBytes<kGroupMessageAdBytes + kCiphertextDigestBytes> out{};
+    const auto ad = group_message_associated_data(message.header());
+    const auto digest = ciphertext_digest(message.ciphertext());
+    std::copy(ad.begin(), ad.end(), out.begin());
+    std::copy(digest.begin(), digest.end(), out.begin() + kGroupMessageAdBytes);
+    return out;
+}
+
+Result<Bytes> protect_message(ByteView group_id, EpochId epoch, const crypto::EpochKeySchedule& keys,
+                              const crypto::SigningKey& sender, std::uint64_t sequence, ByteView plaintext) {
+    if (group_id.size() != wire::kGroupIdBytes) {
+        return make_error(Errc::invalid_argument, "group_id must be 16 bytes, got " + std::to_string(group_id.size()));
+    }
+    if (plaintext.size() > kMaxMessagePlaintextBytes) {
+        return make_error(Errc::too_large, "plaintext of " + std::to_string(plaintext.size()) +
+                                               " bytes exceeds the maximum of " +
+                                               std::to_string(kMaxMessagePlaintextBytes));
+    }
+    v1::GroupMessage message;
+    v1::GroupMessageHeader& header = *message.mutable_header();
+    header.set_group_id(to_string(group_id));
+    header.set_rn1_generation(epoch.rn1_generation);
+    header.set_rn2_epoch(epoch.rn2_epoch);
+    header.set_sender_key(to_string(sender.public_key()));
+    header.set_sequence(sequence);
+    header.set_key_confirmation_id(to_string(keys.key_confirmation_id()));
+    const auto nonce = crypto::random_array<crypto::kAeadNonceBytes>();
+    header.set_nonce(to_string(nonce));
+
+    // Encrypt straight into the message's field: no copy of a large ciphertext.
+    std::string& ciphertext = *message.mutable_ciphertext();
+    ciphertext.resize(plaintext.size() + crypto::kAeadTagBytes);
+    const crypto::AeadKey key = keys.message_key(sender.public_key(), sequence);
+    if (auto s = crypto::aead_encrypt(key.span(), nonce, plaintext, group_message_associated_data(header),
+                                      as_writable_bytes(ciphertext));
+        !s) {
+        return s.error();
+    }
+    message.set_signature(to_string(sender.sign(group_message_signed_bytes(message))));
+
+    Bytes out(message.ByteSizeLong());
+    if (!message.SerializeToArray(out.data(), static_cast<int>(out.size()))) {
+        return make_error(Errc::internal, "group message failed to serialise");
+    }
+    return out;
+}
+
+Result<v1::GroupMessage> parse_group_message(ByteView bytes) {
+    if (bytes.size() > kMaxGroupMessageBytes) {
+        return make_error(Errc::too_large, "group message of " + std::to_string(bytes.size()) +
+                                               " bytes exceeds the maximum of " +
+                                               std::to_string(kMaxGroupMessageBytes));
+    }
+    auto message = wire::parse_message<v1::GroupMessage>(bytes);
+    if (!message) return message.error();
+    if (auto s = check_shape(*message); !s) return s.error();
+    return message;
+}
+
+Status open_message_into(const v1::GroupMessage& message, const crypto::EpochKeySchedule& keys,
+                         crypto::SecretBuffer& plaintext) {
+    plaintext.resize(0);
+    if (auto s = check_shape(message); !s) return s;
+    const v1::GroupMessageHeader& header = message.header();
+
+    if (!crypto::equal_constant_time(as_bytes(header.key_confirmation_id()), keys.key_confirmation_id())) {
+        return make_error(Errc::auth_failed, "key-confirmation id differs: the sender holds a different group key");
+    }
+    if (!crypto::verify_signature(as_bytes(header.sender_key()), group_message_signed_bytes(message),
+                                  as_bytes(message.signature()))) {
+        return make_error(Errc::auth_failed, "signature does not verify");
+    }
+
+    crypto::SignPublicKey sender{};
+    std::copy_n(header.sender_key().begin(), sender.size(), sender.begin());
+    const crypto::AeadKey key = keys.message_key(sender, header.sequence());
+    const std::string& ciphertext = message.ciphertext();
+    plaintext.resize(ciphertext.size() - crypto::kAeadTagBytes);
+    if (!crypto::aead_decrypt(key.span(), as_bytes(header.nonce()), as_bytes(ciphertext),
+                              group_message_associated_data(header), plaintext.mutable_span())) {
+        plaintext.resize(0);
+        return make_error(Errc::auth_failed, "ciphertext was altered");
+    }
+    return {};
+}
+
+Result<crypto::SecretBuffer> open_message(const v1::GroupMessage& message, const crypto::EpochKeySchedule& keys) {
+    crypto::SecretBuffer plaintext;
+    if (auto s = open_message_into(message, keys, plaintext); !s) return s.error();
+    return plaintext;
+}
+
+// The replay window.
+
+namespace {
+
+constexpr std::uint8_t kWindowUnused = 0x00;
+constexpr std::uint8_t kWindowInUse = 0x01;
+constexpr std::size_t kWindowEncodedBytes = 1 + 8 + ReplayWindow::kWindow / 8;
+
+}  // namespace
+
+bool ReplayWindow::seen(std::uint64_t distance) const noexcept {
+    return ((seen_[distance / 8] >> (distance % 8)) & 1U) != 0;
+}
+
+Status ReplayWindow::check(std::uint64_t sequence) const {
+    if (!any_ || sequence > highest_) return {};
+    const std::uint64_t distance = highest_ - sequence;
+    if (distance >= kWindow) {
+        return make_error(Errc::stale_epoch,
+                          "sequence " + std::to_string(sequence) + " is older than the replay window");
+    }
+    if (seen(distance)) return make_error(Errc::stale_epoch, "replayed message");
+    return {};
+}
+
+void ReplayWindow::mark(std::uint64_t sequence) {
+    if (!any_ || sequence > highest_) {
+        // Slide: bit i becomes bit i + shift; bits shifted past the window are forgotten.
+        const std::uint64_t shift = any_ ? sequence - highest_ : kWindow;
+        if (shift >= kWindow) {
+            seen_.fill(0);
+        } else {
+            const auto bytes = static_cast<std::size_t>(shift / 8);
+            const auto bits = static_cast<unsigned>(shift % 8);
+            for (std::size_t i = seen_.size(); i-- > 0;) {
+                unsigned v = i >= bytes ? static_cast<unsigned>(seen_[i - bytes]) << bits : 0U;
+                if (bits != 0 && i >= bytes + 1) v |= static_cast<unsigned>(seen_[i - bytes - 1]) >> (8 - bits);
+                seen_[i] = static_cast<std::uint8_t>(v);
+            }
+        }
+        highest_ = sequence;
+        any_ = true;
+    }
+    const std::uint64_t distance = highest_ - sequence;
+    if (distance < kWindow) seen_[distance / 8] |= static_cast<std::uint8_t>(1U << (distance % 8));
+}
+
+Bytes ReplayWindow::serialise() const {
+    if (!any_) return {kWindowUnused};
+    Bytes out;
+    out.reserve(kWindowEncodedBytes);
+    out.push_back(kWindowInUse);
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(highest_ >> shift));
+    out.insert(out.end(), seen_.begin(), seen_.end());
+    return out;
+}
+
+Result<ReplayWindow> ReplayWindow::parse(ByteView bytes) {
+    if (bytes.empty()) return make_error(Errc::malformed, "replay window: empty encoding");
+    if (bytes[0] == kWindowUnused) {
+        if (bytes.size() != 1) {
+            return make_error(Errc::malformed,
+                              "replay window: an unused window is 1 byte, got " + std::to_string(bytes.size()));
+        }
+        return ReplayWindow{};
+    }
+    if (bytes[0] != kWindowInUse) {
+        return make_error(Errc::malformed, "replay window: unknown state byte " + std::to_string(bytes[0]));
+    }
+    if (bytes.size() != kWindowEncodedBytes) {
+        return make_error(Errc::malformed, "replay window must be " + std::to_string(kWindowEncodedBytes) +
+                                               " bytes, got " + std::to_string(bytes.size()));
+    }
+    ReplayWindow w;
+    w.any_ = true;
+    for (std::size_t i = 1; i <= 8; ++i) w.highest_ = (w.highest_ << 8) | bytes[i];
+    std::copy(bytes.begin() + 9, bytes.end(), w.seen_.begin());
+    // Only states mark() can reach: the highest was seen, and nothing below sequence 0 was.
+    if (!w.seen(0)) return make_error(Errc::malformed, "replay window: the highest sequence is not marked seen");
+    if (w.highest_ < kWindow - 1) {  // else every bit names a real sequence (and highest_ + 1 may wrap)
+        for (std::uint64_t distance = w.highest_ + 1; distance < kWindow; ++distance) {
+            if (w.seen(distance)) return make_error(Errc::malformed, "replay window: marks a sequence below 0");
+        }
+    }
+    return w;
+}
+
+}  // namespace twofold::member
