@@ -182,6 +182,10 @@ Status identify(const std::filesystem::path& file) {
     };
     auto application_id = query_int("PRAGMA application_id");
     if (!application_id) return application_id.error();
+    if (*application_id == 0) {
+        // Also what a vault looks like when separated from its -wal file before a checkpoint.
+        return file_error(Errc::malformed, file, "is not a vault: an SQLite database without the vault mark");
+    }
     if (*application_id != kApplicationId) {
         return file_error(Errc::malformed, file, "is not a vault: an SQLite database of another program");
     }

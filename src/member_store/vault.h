@@ -5,7 +5,8 @@
 // value moved to another record does not open.
 //
 // A wrong passphrase is auth_failed "wrong passphrase", found by a check record written at
-// creation, never garbage.
+// creation, never garbage. The passphrase is not kept (only the derived key, in secure memory);
+// wiping the caller's copy is the caller's job. One thread at a time. docs/member-store.md.
 #pragma once
 
 #include <filesystem>
