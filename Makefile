@@ -1,4 +1,5 @@
 # The front door. Every target first installs what is missing (scripts/bootstrap).
+#   make demo    Release build, then a whole local deployment: GMS, relay, alice, bob and carol
 #   make build   Release build; programs in build/bin/
 #   make test    Debug build with AddressSanitizer + UndefinedBehaviorSanitizer, then every suite
 #   make fuzz    libFuzzer targets (clang++), each run for FUZZ_SECONDS (default 60)
@@ -9,7 +10,7 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all bootstrap build test fuzz bench format tidy clean
+.PHONY: all bootstrap build demo test fuzz bench format tidy clean
 
 all: build
 
@@ -19,6 +20,9 @@ bootstrap:
 build: bootstrap
 	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTWOFOLD_TESTS=OFF $(CMAKE_FLAGS)
 	cmake --build build -j $(JOBS)
+
+demo: build
+	scripts/demo build/bin
 
 test: bootstrap
 	cmake -S . -B build-debug -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTWOFOLD_SANITIZE=ON $(CMAKE_FLAGS)

@@ -5,6 +5,7 @@
 
 #include "common/command_line.h"
 #include "keys_command.h"
+#include "member_commands.h"
 
 int main(int argc, char** argv) {
     using namespace twofold::cli;
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
 
     int exit_status = twofold::apps::kExitOk;
     add_keys_command(app, &exit_status);
+    add_member_commands(app, &exit_status);
 
     if (auto exit = twofold::apps::parse_command_line(app, argc, argv, "twofold")) return *exit;
     return exit_status;

@@ -29,6 +29,12 @@ Status account_name(const char* field, const std::string& value) {
     return {};
 }
 
+}  // namespace
+
+Status validate_account(const std::string& account) { return account_name("account", account); }
+
+namespace {
+
 // Runs checks in order and stops at the first failure.
 template <class... Checks>
 Status all_of(Checks&&... checks) {

@@ -18,6 +18,8 @@ inline constexpr std::size_t kMessageNonceBytes = 24;
 inline constexpr std::size_t kKeyConfirmationIdBytes = 16;
 inline constexpr std::size_t kAccountMaxBytes = 64;
 
+// An account name: 1-64 bytes of letters, digits and -_.@ (what the GMS accepts).
+Status validate_account(const std::string& account);
 Status validate(const v1::MembershipStatement& m);
 Status validate(const v1::GmsRequest& m);
 Status validate(const v1::GroupMessage& m);

@@ -1,0 +1,423 @@
+#include "member_commands.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "common/command_line.h"
+#include "secret_input.h"
+#include "twofold/member.h"
+
+namespace twofold::cli {
+
+namespace {
+
+using apps::kExitFailure;
+using apps::kExitOk;
+using json = nlohmann::json;
+
+// Options every member subcommand takes.
+struct Common {
+    std::string home;
+    bool json = false;
+    std::optional<std::string> passphrase_file;
+};
+
+std::string default_home() {
+    const char* home = std::getenv("HOME");
+    return std::string(home != nullptr ? home : ".") + "/.twofold";
+}
+
+void add_common(CLI::App* cmd, Common& c) {
+    c.home = default_home();
+    cmd->add_option("--home", c.home, "the member's directory (default ~/.twofold)");
+    cmd->add_flag("--json", c.json, "machine-readable output, one JSON object per line");
+    cmd->add_option("--passphrase-file", c.passphrase_file,
+                    "file whose first line is the store's passphrase (or set TWOFOLD_PASSPHRASE)");
+}
+
+int fail(const Error& e) {
+    std::cerr << "twofold: " << e.message << '\n';
+    return kExitFailure;
+}
+
+// Opens the member, runs `body`, and turns any error into one line and a non-zero status.
+int with_member(const Common& c, const std::function<Status(Member&)>& body) {
+    auto passphrase = read_secret(c.passphrase_file, "TWOFOLD_PASSPHRASE", "passphrase for " + c.home);
+    if (!passphrase) return fail(passphrase.error());
+    auto member = Member::open(c.home, *passphrase);
+    if (!member) return fail(member.error());
+    if (auto s = body(**member); !s) return fail(s.error());
+    return kExitOk;
+}
+
+json rights_json(const Rights& r) { return {{"may_invite", r.may_invite}, {"may_remove", r.may_remove}}; }
+
+std::string rights_text(const Rights& r) {
+    std::string out;
+    if (r.may_invite) out += "may_invite ";
+    if (r.may_remove) out += "may_remove ";
+    if (out.empty()) return "-";
+    out.pop_back();
+    return out;
+}
+
+const char* kind_name(Event::Kind k) {
+    switch (k) {
+        case Event::Kind::message: return "message";
+        case Event::Kind::notice: return "notice";
+        case Event::Kind::refused: return "refused";
+    }
+    return "notice";
+}
+
+void print_event(const Event& e, bool as_json) {
+    if (as_json) {
+        std::cout << json{{"kind", kind_name(e.kind)}, {"group", e.group}, {"group_id", e.group_id},      {"sender", e.sender},
+                          {"text", e.text},            {"rn1_generation", e.rn1_generation},
+                          {"rn2_epoch", e.rn2_epoch}}
+                         .dump()
+                  << std::endl;
+        return;
+    }
+    switch (e.kind) {
+        case Event::Kind::message:
+            std::cout << "[" << e.group << " @" << e.rn1_generation << "." << e.rn2_epoch << "] " << e.sender << ": "
+                      << e.text << std::endl;
+            break;
+        case Event::Kind::notice: std::cout << "* " << e.group << ": " << e.text << std::endl; break;
+        case Event::Kind::refused: std::cout << "! " << e.group << ": " << e.text << std::endl; break;
+    }
+}
+
+void print_group(const GroupInfo& g, bool as_json) {
+    if (as_json) {
+        std::cout << json{{"id", g.id},
+                          {"name", g.name},
+                          {"state", g.state},
+                          {"rights", rights_json(g.rights)},
+                          {"strict", g.strict},
+                          {"rn1_generation", g.rn1_generation},
+                          {"rn2_epoch", g.rn2_epoch},
+                          {"membership_epoch", g.membership_epoch}}
+                         .dump()
+                  << '\n';
+        return;
+    }
+    std::cout << (g.name.empty() ? "(unnamed)" : g.name) << "  id " << g.id.substr(0, 16) << "  " << g.state
+              << "  epoch rn1=" << g.rn1_generation << " rn2=" << g.rn2_epoch << "  members@" << g.membership_epoch
+              << "  rights " << rights_text(g.rights) << (g.strict ? "  strict" : "") << '\n';
+}
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+// Lines typed on standard input, read without blocking, for `twofold chat`.
+std::optional<std::string> next_line() {
+    pollfd p{STDIN_FILENO, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return std::nullopt;
+    std::string line;
+    if (!std::getline(std::cin, line)) {
+        g_stop = true;  // end of input ends the chat
+        return std::nullopt;
+    }
+    if (line.empty()) return std::nullopt;
+    return line;
+}
+
+void add_init(CLI::App& app, int* exit_status) {
+    struct Args {
+        Common common;
+        InitOptions options;
+        std::optional<std::string> password_file;
+        std::string kdf = "interactive";
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("init", "Create this member's identity and store, and register with the GMS");
+    add_common(cmd, a->common);
+    cmd->add_option("--name", a->options.account, "account name")->required();
+    cmd->add_option("--gms", a->options.gms, "the GMS, HOST:PORT")->required();
+    cmd->add_option("--gms-fingerprint", a->options.gms_fingerprint, "the GMS's TLS fingerprint, sha256:HEX")->required();
+    cmd->add_option("--gms-key", a->options.gms_signing_key, "the GMS's signing key, HEX (twofold-gms info)")->required();
+    cmd->add_option("--relay", a->options.relay, "the relay, HOST:PORT")->required();
+    cmd->add_option("--relay-fingerprint", a->options.relay_fingerprint, "the relay's TLS fingerprint")->required();
+    cmd->add_option("--password-file", a->password_file, "file holding the GMS password (or TWOFOLD_PASSWORD)");
+    cmd->add_option("--kdf", a->kdf, "Argon2id cost of the store key: interactive (default), moderate, or minimum (tests only)")
+        ->check(CLI::IsMember({"interactive", "moderate", "minimum"}));
+    cmd->callback([a, exit_status] {
+        auto password = read_secret(a->password_file, "TWOFOLD_PASSWORD", "GMS password for " + a->options.account);
+        if (!password) {
+            *exit_status = fail(password.error());
+            return;
+        }
+        auto passphrase = read_secret(a->common.passphrase_file, "TWOFOLD_PASSPHRASE", "passphrase for the new store");
+        if (!passphrase) {
+            *exit_status = fail(passphrase.error());
+            return;
+        }
+        a->options.password = *password;
+        a->options.store_limits = a->kdf == "minimum"    ? crypto::PwhashLimits::minimum()
+                                  : a->kdf == "moderate" ? crypto::PwhashLimits::moderate()
+                                                         : crypto::PwhashLimits::interactive();
+        auto member = Member::init(a->common.home, *passphrase, a->options);
+        if (!member) {
+            *exit_status = fail(member.error());
+            return;
+        }
+        if (a->common.json) {
+            std::cout << json{{"account", (*member)->account()}, {"fingerprint", (*member)->fingerprint()}}.dump() << '\n';
+        } else {
+            std::cout << "registered " << (*member)->account() << "; safety number " << (*member)->fingerprint() << '\n';
+        }
+    });
+}
+
+void add_group(CLI::App& app, int* exit_status) {
+    struct Args {
+        Common common;
+        std::string name;
+        GroupPolicyOptions policy;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* group = app.add_subcommand("group", "Group administration");
+    group->require_subcommand(1);
+    CLI::App* create = group->add_subcommand("create", "Create a group; you become its first member with every right");
+    add_common(create, a->common);
+    create->add_option("NAME", a->name, "the group's name (enters GK; never sent to the GMS)")->required();
+    create->add_option("--rn2-interval", a->policy.rn2_interval_seconds, "seconds between timed RN2 renewals");
+    create->add_option("--max-members", a->policy.max_members, "member limit (0: the server's)");
+    create->add_flag("--strict", a->policy.strict, "rotate RN1 on every removal");
+    create->callback([a, exit_status] {
+        *exit_status = with_member(a->common, [&](Member& m) -> Status {
+            auto g = m.create_group(a->name, a->policy);
+            if (!g) return g.error();
+            print_group(*g, a->common.json);
+            return {};
+        });
+    });
+}
+
+void add_listing(CLI::App& app, int* exit_status) {
+    auto groups_common = std::make_shared<Common>();
+    CLI::App* groups = app.add_subcommand("groups", "List this member's groups");
+    add_common(groups, *groups_common);
+    groups->callback([groups_common, exit_status] {
+        *exit_status = with_member(*groups_common, [&](Member& m) -> Status {
+            auto list = m.groups();
+            if (!list) return list.error();
+            for (const auto& g : *list) print_group(g, groups_common->json);
+            return {};
+        });
+    });
+
+    struct MembersArgs {
+        Common common;
+        std::string group;
+    };
+    auto ma = std::make_shared<MembersArgs>();
+    CLI::App* members = app.add_subcommand("members", "List a group's members with their rights and safety numbers");
+    add_common(members, ma->common);
+    members->add_option("GROUP", ma->group, "group name or id")->required();
+    members->callback([ma, exit_status] {
+        *exit_status = with_member(ma->common, [&](Member& m) -> Status {
+            auto list = m.members(ma->group);
+            if (!list) return list.error();
+            for (const auto& e : *list) {
+                if (ma->common.json) {
+                    std::cout << json{{"account", e.account}, {"fingerprint", e.fingerprint}, {"rights", rights_json(e.rights)}}
+                                     .dump()
+                              << '\n';
+                } else {
+                    std::cout << e.account << "  " << e.fingerprint << "  " << rights_text(e.rights) << '\n';
+                }
+            }
+            return {};
+        });
+    });
+
+    auto inv_common = std::make_shared<Common>();
+    CLI::App* invitations = app.add_subcommand("invitations", "List invitations received");
+    add_common(invitations, *inv_common);
+    invitations->callback([inv_common, exit_status] {
+        *exit_status = with_member(*inv_common, [&](Member& m) -> Status {
+            auto list = m.invitations();
+            if (!list) return list.error();
+            for (const auto& i : *list) {
+                if (inv_common->json) {
+                    std::cout << json{{"group_id", i.group_id}, {"inviter", i.inviter}, {"rights", rights_json(i.rights)},
+                                      {"accepted", i.accepted}}
+                                     .dump()
+                              << '\n';
+                } else {
+                    std::cout << i.group_id.substr(0, 8) << "  from " << i.inviter << "  " << rights_text(i.rights)
+                              << (i.accepted ? "  accepted, waiting for keys" : "") << '\n';
+                }
+            }
+            return {};
+        });
+    });
+}
+
+// Subcommands of the form `twofold VERB ARG [ARG]` that print nothing on success.
+void add_simple(CLI::App& app, int* exit_status, const std::string& verb, const std::string& help,
+                std::vector<std::string> positional, std::function<Status(Member&, const std::vector<std::string>&)> run) {
+    struct Args {
+        Common common;
+        std::vector<std::string> values;
+    };
+    auto a = std::make_shared<Args>();
+    a->values.resize(positional.size());
+    CLI::App* cmd = app.add_subcommand(verb, help);
+    add_common(cmd, a->common);
+    for (std::size_t i = 0; i < positional.size(); ++i) cmd->add_option(positional[i], a->values[i])->required();
+    cmd->callback([a, exit_status, run] {
+        *exit_status = with_member(a->common, [&](Member& m) { return run(m, a->values); });
+    });
+}
+
+void add_invite(CLI::App& app, int* exit_status) {
+    struct Args {
+        Common common;
+        std::string group, account;
+        Rights rights;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("invite", "Invite an account into a group (it answers with `twofold accept`)");
+    add_common(cmd, a->common);
+    cmd->add_option("GROUP", a->group, "group name or id")->required();
+    cmd->add_option("ACCOUNT", a->account, "the invitee")->required();
+    cmd->add_flag("--may-invite", a->rights.may_invite, "the invitee may invite others");
+    cmd->add_flag("--may-remove", a->rights.may_remove, "the invitee may remove others");
+    cmd->callback([a, exit_status] {
+        *exit_status = with_member(a->common, [&](Member& m) { return m.invite(a->group, a->account, a->rights); });
+    });
+}
+
+void add_send(CLI::App& app, int* exit_status) {
+    struct Args {
+        Common common;
+        std::string group, text;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("send", "Send a message to a group (TEXT, or - for standard input)");
+    add_common(cmd, a->common);
+    cmd->add_option("GROUP", a->group, "group name or id")->required();
+    cmd->add_option("TEXT", a->text, "the message, or - to read standard input")->required();
+    cmd->callback([a, exit_status] {
+        if (a->text == "-") a->text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+        *exit_status = with_member(a->common, [&](Member& m) { return m.send(a->group, a->text); });
+    });
+}
+
+void add_recv(CLI::App& app, int* exit_status) {
+    struct Args {
+        Common common;
+        std::optional<std::string> group;
+        bool follow = false;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("recv", "Show messages and notices received");
+    add_common(cmd, a->common);
+    cmd->add_option("GROUP", a->group, "only this group");
+    cmd->add_flag("--follow", a->follow, "keep waiting for more until interrupted");
+    cmd->callback([a, exit_status] {
+        *exit_status = with_member(a->common, [&](Member& m) -> Status {
+            if (!a->follow) {
+                auto events = m.recv(a->group);
+                if (!events) return events.error();
+                for (const auto& e : *events) print_event(e, a->common.json);
+                return {};
+            }
+            std::signal(SIGINT, on_signal);
+            std::signal(SIGTERM, on_signal);
+            return m.follow(
+                a->group, [&](const Event& e) { print_event(e, a->common.json); }, nullptr,
+                [] { return g_stop.load(); }, std::chrono::milliseconds(200));
+        });
+    });
+}
+
+void add_chat(CLI::App& app, int* exit_status) {
+    struct Args {
+        Common common;
+        std::string group;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("chat", "Interactive: lines typed are sent, messages arrive as they happen");
+    add_common(cmd, a->common);
+    cmd->add_option("GROUP", a->group, "group name or id")->required();
+    cmd->callback([a, exit_status] {
+        *exit_status = with_member(a->common, [&](Member& m) -> Status {
+            std::signal(SIGINT, on_signal);
+            std::signal(SIGTERM, on_signal);
+            return m.follow(
+                a->group, [&](const Event& e) { print_event(e, a->common.json); }, next_line,
+                [] { return g_stop.load(); }, std::chrono::milliseconds(100));
+        });
+    });
+}
+
+void add_identity(CLI::App& app, int* exit_status) {
+    struct Args {
+        Common common;
+        std::optional<std::string> account;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("fingerprint", "Show the safety number of your key, or of ACCOUNT's");
+    add_common(cmd, a->common);
+    cmd->add_option("ACCOUNT", a->account, "another member's account");
+    cmd->callback([a, exit_status] {
+        *exit_status = with_member(a->common, [&](Member& m) -> Status {
+            const std::string who = a->account.value_or(m.account());
+            auto number = m.fingerprint_of(who);
+            if (!number) return number.error();
+            if (a->common.json) {
+                std::cout << json{{"account", who}, {"fingerprint", *number}}.dump() << '\n';
+            } else {
+                std::cout << who << "  " << *number << '\n';
+            }
+            return {};
+        });
+    });
+}
+
+}  // namespace
+
+void add_member_commands(CLI::App& app, int* exit_status) {
+    add_init(app, exit_status);
+    add_group(app, exit_status);
+    add_listing(app, exit_status);
+    add_invite(app, exit_status);
+    add_simple(app, exit_status, "accept", "Accept an invitation (by group id or the inviter's account)", {"GROUP"},
+               [](Member& m, const std::vector<std::string>& v) { return m.accept(v[0]); });
+    add_send(app, exit_status);
+    add_recv(app, exit_status);
+    add_chat(app, exit_status);
+    add_simple(app, exit_status, "remove", "Remove a member (needs may_remove)", {"GROUP", "ACCOUNT"},
+               [](Member& m, const std::vector<std::string>& v) { return m.remove(v[0], v[1]); });
+    add_simple(app, exit_status, "leave", "Leave a group", {"GROUP"},
+               [](Member& m, const std::vector<std::string>& v) { return m.leave(v[0]); });
+    add_simple(app, exit_status, "rotate-rn1", "Make a new RN1 generation and seal it to every member", {"GROUP"},
+               [](Member& m, const std::vector<std::string>& v) { return m.rotate_rn1(v[0]); });
+    add_simple(app, exit_status, "verify", "Mark ACCOUNT's current key as verified (after comparing safety numbers)",
+               {"ACCOUNT"}, [](Member& m, const std::vector<std::string>& v) { return m.verify(v[0]); });
+    add_simple(app, exit_status, "sync", "Process everything waiting at the GMS and the relay", {},
+               [](Member& m, const std::vector<std::string>&) -> Status {
+                   auto events = m.sync();
+                   if (!events) return events.error();
+                   return {};
+               });
+    add_identity(app, exit_status);
+}
+
+}  // namespace twofold::cli

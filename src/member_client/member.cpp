@@ -1,0 +1,603 @@
+// The operations a user asks for. Each syncs first (sync.cpp), then does its own work.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "crypto/gk.h"
+#include "crypto/hex.h"
+#include "crypto/random.h"
+#include "member/message_protection.h"
+#include "member/safety_number.h"
+#include "member/signed_messages.h"
+#include "member_client/member_impl.h"
+#include "net/endpoint.h"
+#include "wire/statement.h"
+#include "wire/validate.h"
+
+namespace twofold {
+
+namespace {
+
+constexpr std::string_view kStoreFile = "member.db";
+
+std::string str(ByteView b) { return {b.begin(), b.end()}; }
+
+v1::Rights to_proto(Rights r) {
+    v1::Rights out;
+    out.set_may_invite(r.may_invite);
+    out.set_may_remove(r.may_remove);
+    return out;
+}
+
+Rights from_proto(const v1::Rights& r) { return Rights{r.may_invite(), r.may_remove()}; }
+
+Result<crypto::SignPublicKey> sign_key_of(const std::string& bytes, std::string_view what) {
+    if (bytes.size() != crypto::kSignPublicKeyBytes) {
+        return make_error(Errc::malformed, std::string(what) + " is not a 32-byte Ed25519 key");
+    }
+    crypto::SignPublicKey key{};
+    std::copy(bytes.begin(), bytes.end(), key.begin());
+    return key;
+}
+
+}  // namespace
+
+std::uint64_t now_unix() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+std::string id_hex(const std::string& group_id) { return crypto::to_hex(as_bytes(group_id)); }
+
+Member::Impl::Impl(member_store::Vault vault, v1::MemberConfig config, crypto::SigningKey identity,
+                   crypto::SecretBuffer password)
+    : vault_(std::move(vault)), config_(std::move(config)), identity_(std::move(identity)),
+      password_(std::move(password)) {
+    std::copy(config_.gms_signing_key().begin(), config_.gms_signing_key().end(), gms_key_.begin());
+}
+
+Member::Member(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Member::~Member() = default;
+
+Result<std::unique_ptr<Member>> Member::init(const std::filesystem::path& home, const std::string& passphrase,
+                                             const InitOptions& o) {
+    if (auto s = wire::validate_account(o.account); !s) return s.error();
+    auto gms = net::parse_endpoint(o.gms, "--gms");
+    if (!gms) return gms.error();
+    auto relay = net::parse_endpoint(o.relay, "--relay");
+    if (!relay) return relay.error();
+    auto gms_key = crypto::from_hex(o.gms_signing_key, "--gms-key");
+    if (!gms_key) return gms_key.error();
+    if (gms_key->size() != crypto::kSignPublicKeyBytes) {
+        return make_error(Errc::invalid_argument, "--gms-key must be 64 hex digits (an Ed25519 public key)");
+    }
+    if (passphrase.empty()) return make_error(Errc::invalid_argument, "the passphrase is empty");
+    if (o.password.empty()) return make_error(Errc::invalid_argument, "the password is empty");
+
+    std::error_code ec;
+    std::filesystem::create_directories(home, ec);
+    if (ec) return make_error(Errc::internal, "cannot create " + home.string() + ": " + ec.message());
+    ::chmod(home.c_str(), 0700);
+    const auto file = home / kStoreFile;
+    if (std::filesystem::exists(file)) {
+        return make_error(Errc::invalid_argument, home.string() + " already holds a member (" + file.string() + ")");
+    }
+
+    v1::MemberConfig config;
+    config.set_account(o.account);
+    config.set_gms_host(gms->host);
+    config.set_gms_port(gms->port);
+    config.set_gms_fingerprint(o.gms_fingerprint);
+    config.set_gms_signing_key(str(*gms_key));
+    config.set_relay_host(relay->host);
+    config.set_relay_port(relay->port);
+    config.set_relay_fingerprint(o.relay_fingerprint);
+    crypto::SigningKey identity = crypto::SigningKey::generate();
+
+    // Register first: a store is only left behind for an account that exists.
+    auto client = gms::GmsClient::connect(*gms, o.gms_fingerprint);
+    if (!client) return make_error(client.error().code, "cannot reach the GMS: " + client.error().message);
+    if (auto s = (*client)->register_account(o.account, o.password, identity.public_key()); !s) return s.error();
+
+    auto vault = member_store::Vault::create(file, as_bytes(passphrase), o.store_limits);
+    if (!vault) return vault.error();
+    if (auto s = vault->begin(); !s) return s.error();
+    const crypto::SignSeed seed = identity.seed();
+    for (auto s : {member_client::put_message(*vault, "config", "member", config),
+                   vault->put("secret", "identity", seed.span()), vault->put("secret", "password", as_bytes(o.password))}) {
+        if (!s) return s.error();
+    }
+    if (auto s = vault->commit(); !s) return s.error();
+    auto impl = Impl::load(std::move(*vault));
+    if (!impl) return impl.error();
+    return std::unique_ptr<Member>(new Member(std::move(*impl)));
+}
+
+Result<std::unique_ptr<Member>> Member::open(const std::filesystem::path& home, const std::string& passphrase) {
+    const auto file = home / kStoreFile;
+    if (!std::filesystem::exists(file)) {
+        return make_error(Errc::unknown, "no member in " + home.string() + ": run `twofold init` first");
+    }
+    auto vault = member_store::Vault::open(file, as_bytes(passphrase));
+    if (!vault) return vault.error();
+    auto impl = Impl::load(std::move(*vault));
+    if (!impl) return impl.error();
+    return std::unique_ptr<Member>(new Member(std::move(*impl)));
+}
+
+Result<std::unique_ptr<Member::Impl>> Member::Impl::load(member_store::Vault vault) {
+    v1::MemberConfig config;
+    auto found = member_client::get_message(vault, "config", "member", config);
+    if (!found) return found.error();
+    if (!*found) return make_error(Errc::malformed, "the store holds no member configuration");
+    auto seed = vault.get("secret", "identity");
+    if (!seed) return seed.error();
+    auto password = vault.get("secret", "password");
+    if (!password) return password.error();
+    if (!*seed || !*password) return make_error(Errc::malformed, "the store lacks the identity key or password");
+    auto identity = crypto::SigningKey::from_seed((*seed)->span());
+    if (!identity) return identity.error();
+
+    auto impl = std::make_unique<Impl>(std::move(vault), std::move(config), std::move(*identity),
+                                       std::move(**password));
+    auto names = impl->vault_.names("group");
+    if (!names) return names.error();
+    for (const auto& name : *names) {
+        Group g;
+        auto ok = member_client::get_message(impl->vault_, "group", name, g.info);
+        if (!ok) return ok.error();
+        auto keys = member_client::load_group_keys(impl->vault_, g.info);
+        if (!keys) return keys.error();
+        g.keys = std::move(*keys);
+        impl->groups_.emplace(g.info.group_id(), std::move(g));
+    }
+    auto inbox = impl->vault_.names("inbox");
+    if (!inbox) return inbox.error();
+    if (!inbox->empty()) impl->next_inbox_ = std::stoull(inbox->back()) + 1;
+    return impl;
+}
+
+Status Member::Impl::connect() {
+    if (!gms_) {
+        auto client = gms::GmsClient::connect(net::Endpoint{config_.gms_host(), static_cast<std::uint16_t>(config_.gms_port())},
+                                              config_.gms_fingerprint());
+        if (!client) return make_error(client.error().code, "cannot reach the GMS: " + client.error().message);
+        const std::string password(password_.span().begin(), password_.span().end());
+        auto login = (*client)->login(config_.account(), password);
+        if (!login) return login.error();
+        statuses_.assign(login->groups().begin(), login->groups().end());
+        fresh_login_ = true;
+        gms_ = std::move(*client);
+    }
+    if (!relay_) {
+        auto client = relay::RelayClient::connect(
+            net::Endpoint{config_.relay_host(), static_cast<std::uint16_t>(config_.relay_port())},
+            config_.relay_fingerprint(), identity_);
+        if (!client) return make_error(client.error().code, "cannot reach the relay: " + client.error().message);
+        relay_ = std::move(*client);
+        subscribed_.clear();
+    }
+    return {};
+}
+
+Result<Member::Impl::Group*> Member::Impl::find_group(const std::string& which) {
+    Group* by_id = nullptr;
+    int id_matches = 0;
+    for (auto& [gid, g] : groups_) {
+        if (!g.info.name().empty() && g.info.name() == which) return &g;
+        if (which.size() >= 4 && id_hex(gid).starts_with(which)) {
+            by_id = &g;
+            ++id_matches;
+        }
+    }
+    if (id_matches == 1) return by_id;
+    if (id_matches > 1) return make_error(Errc::invalid_argument, "group id prefix " + which + " is ambiguous");
+    return make_error(Errc::unknown, "no group named " + which);
+}
+
+Status Member::Impl::save_group(const Group& g) {
+    const std::string hex = id_hex(g.info.group_id());
+    if (auto s = member_client::put_message(vault_, "group", hex, g.info); !s) return s;
+    if (g.keys) return member_client::save_group_keys(vault_, hex, *g.keys);
+    return {};
+}
+
+Result<v1::MembershipStatement> Member::Impl::my_statement(Group& g) {
+    const auto& st = g.info.statement();
+    if (st.epoch() == g.info.membership_epoch() && st.expires_unix() > now_unix() + 60) return st;
+    auto fresh = gms_->statement(as_bytes(g.info.group_id()));
+    if (!fresh) return fresh.error();
+    if (auto s = wire::verify_statement(*fresh, gms_key_, now_unix()); !s) return s.error();
+    *g.info.mutable_statement() = *fresh;
+    if (fresh->epoch() > g.info.membership_epoch()) g.info.set_membership_epoch(fresh->epoch());
+    *g.info.mutable_rights() = fresh->rights();
+    return *fresh;
+}
+
+Status Member::Impl::publish(Group& g, v1::EnvelopeType type, const std::string& payload) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        auto statement = my_statement(g);
+        if (!statement) return statement.error();
+        auto id = relay_->publish(as_bytes(g.info.group_id()), *statement, type, as_bytes(payload));
+        if (id) return {};
+        if (id.error().code != Errc::stale_epoch || attempt == 1) return id.error();
+        g.info.clear_statement();  // the relay saw a newer epoch: fetch a new statement, once
+    }
+    return {};
+}
+
+Result<std::string> Member::Impl::registered_key(const std::string& account) {
+    auto identity = gms_->lookup(account);
+    if (!identity) return identity.error();
+    if (auto s = wire::verify_identity(*identity, gms_key_); !s) return s.error();
+    if (identity->account() != account) return make_error(Errc::auth_failed, "the GMS answered for another account");
+    if (auto s = check_contact(account, identity->identity_key()); !s) return s.error();
+    return identity->identity_key();
+}
+
+// A verified contact whose key changes is an error, never accepted silently.
+Status Member::Impl::check_contact(const std::string& account, const std::string& identity_key) {
+    v1::Contact contact;
+    auto found = member_client::get_message(vault_, "contact", account, contact);
+    if (!found) return found.error();
+    if (*found && contact.identity_key() == identity_key) return {};
+    if (*found && contact.verified()) {
+        return make_error(Errc::auth_failed, "the identity key of verified contact " + account +
+                                                 " has changed: compare safety numbers again, then `twofold verify " +
+                                                 account + "`");
+    }
+    contact.set_account(account);
+    contact.set_identity_key(identity_key);
+    contact.set_verified(false);
+    return member_client::put_message(vault_, "contact", account, contact);
+}
+
+std::string Member::Impl::group_label(const Group& g) const {
+    return g.info.name().empty() ? id_hex(g.info.group_id()).substr(0, 8) : g.info.name();
+}
+
+GroupInfo Member::Impl::info_of(const Group& g) const {
+    GroupInfo info;
+    info.id = id_hex(g.info.group_id());
+    info.name = g.info.name();
+    switch (g.info.state()) {
+        case v1::LocalGroup::STATE_ACTIVE: info.state = "active"; break;
+        case v1::LocalGroup::STATE_REMOVED: info.state = "removed"; break;
+        default: info.state = "awaiting-keys"; break;
+    }
+    info.rights = from_proto(g.info.rights());
+    info.strict = g.info.policy().strict();
+    info.membership_epoch = g.info.membership_epoch();
+    if (g.keys && g.keys->ready()) {
+        info.rn1_generation = g.keys->current()->rn1_generation;
+        info.rn2_epoch = g.keys->current()->rn2_epoch;
+    }
+    return info;
+}
+
+// A new RN1 generation, ordered by the GMS (it learns the number, never the value), sealed to
+// every other member. The loser of a race adopts the winner's generation when it arrives.
+Status Member::Impl::rotate(Group& g, const std::string& excluded_account) {
+    if (!g.keys || !g.keys->has_rn1()) return make_error(Errc::unknown, "no RN1 held for " + group_label(g));
+    const std::uint64_t next = g.keys->rn1s().rbegin()->first + 1;
+    auto claimed = gms_->claim_rn1_generation(as_bytes(g.info.group_id()), next);
+    if (!claimed) {
+        if (claimed.error().code == Errc::invalid_argument) {
+            emit(Event{Event::Kind::notice, group_label(g), config_.account(),
+                       "another member rotated RN1 first; adopting theirs when it arrives (" +
+                           claimed.error().message + ")"});
+            return {};
+        }
+        return claimed.error();
+    }
+    auto members = gms_->list_members(as_bytes(g.info.group_id()));
+    if (!members) return members.error();
+    crypto::Rn1 rn1 = crypto::make_rn1();
+    const std::string me = str(identity_.public_key());
+    for (const auto& m : *members) {
+        if (m.identity_key() == me || m.account() == excluded_account) continue;
+        if (auto s = wire::verify_statement(m, gms_key_, now_unix()); !s) return s;
+        auto recipient = sign_key_of(m.identity_key(), "member key");
+        if (!recipient) return recipient.error();
+        auto delivery = member::make_rn1_delivery(identity_, as_bytes(g.info.group_id()), next, {}, rn1,
+                                                  g.keys->name(), *recipient);
+        if (!delivery) return delivery.error();
+        auto sent = relay_->send(as_bytes(m.identity_key()), v1::ENVELOPE_TYPE_RN1_DELIVERY,
+                                 as_bytes(delivery->SerializeAsString()));
+        if (!sent) return sent.error();
+    }
+    if (auto s = g.keys->add_rn1(next, std::move(rn1)); !s) return s;
+    g.info.set_rn1_since_unix(now_unix());
+    emit(Event{Event::Kind::notice, group_label(g), config_.account(),
+               "RN1 rotated to generation " + std::to_string(next)});
+    return save_group(g);
+}
+
+Status Member::Impl::send_text(Group& g, const std::string& text) {
+    if (g.info.state() != v1::LocalGroup::STATE_ACTIVE || !g.keys || !g.keys->ready()) {
+        return make_error(Errc::forbidden,
+                          "group " + group_label(g) + " has no group key here yet (waiting for RN1 or RN2)");
+    }
+    const member::EpochId epoch = *g.keys->current();
+    auto schedule = g.keys->schedule(epoch);
+    if (!schedule) return schedule.error();
+    // The sequence number is stored before the message leaves, so a crash never reuses one.
+    const std::uint64_t sequence = g.info.next_sequence();
+    g.info.set_next_sequence(sequence + 1);
+    if (auto s = save_group(g); !s) return s;
+    auto message = member::protect_message(as_bytes(g.info.group_id()), epoch, *schedule, identity_, sequence,
+                                           as_bytes(text));
+    if (!message) return message.error();
+    return publish(g, v1::ENVELOPE_TYPE_GROUP_MESSAGE, str(*message));
+}
+
+// --- the public operations ---
+
+const std::string& Member::account() const { return impl_->config_.account(); }
+
+std::string Member::fingerprint() const { return member::safety_number(impl_->identity_.public_key()); }
+
+Result<std::vector<Event>> Member::sync() { return impl_->sync(); }
+
+Result<GroupInfo> Member::create_group(const std::string& name, const GroupPolicyOptions& policy) {
+    auto group_name = crypto::GroupName::parse(name);
+    if (!group_name) return group_name.error();
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    for (const auto& [gid, g] : impl_->groups_) {
+        if (g.info.name() == name && g.info.state() != v1::LocalGroup::STATE_REMOVED) {
+            return make_error(Errc::invalid_argument, "a group named " + name + " exists already");
+        }
+    }
+    const auto gid = crypto::random_array<wire::kGroupIdBytes>();
+    v1::GroupPolicy p;
+    p.set_rn2_interval_seconds(policy.rn2_interval_seconds);
+    p.set_max_members(policy.max_members);
+    p.set_strict(policy.strict);
+    auto status = impl_->gms_->create_group(gid, p);
+    if (!status) return status.error();
+
+    Impl::Group g;
+    g.info.set_group_id(str(gid));
+    g.info.set_name(name);
+    g.info.set_state(v1::LocalGroup::STATE_AWAITING_KEYS);
+    *g.info.mutable_rights() = status->rights();
+    *g.info.mutable_policy() = status->policy();
+    g.info.set_membership_epoch(status->membership_epoch());
+    g.keys.emplace(std::move(*group_name));
+    auto& stored = impl_->groups_.emplace(str(gid), std::move(g)).first->second;
+    if (auto s = impl_->save_group(stored); !s) return s.error();
+
+    // The creator's welcome (its path and RN2) follows the answer; then RN1 generation 1.
+    if (auto s = impl_->inquire(stored); !s) return s.error();
+    auto claimed = impl_->gms_->claim_rn1_generation(gid, 1);
+    if (!claimed) return claimed.error();
+    if (auto s = stored.keys->add_rn1(1, crypto::make_rn1()); !s) return s.error();
+    stored.info.set_rn1_since_unix(now_unix());
+    stored.info.set_state(v1::LocalGroup::STATE_ACTIVE);
+    if (auto s = impl_->save_group(stored); !s) return s.error();
+    if (auto s = impl_->subscribe_all(); !s) return s.error();
+    return impl_->info_of(stored);
+}
+
+Result<std::vector<GroupInfo>> Member::groups() {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    std::vector<GroupInfo> out;
+    for (const auto& [gid, g] : impl_->groups_) out.push_back(impl_->info_of(g));
+    std::sort(out.begin(), out.end(), [](const GroupInfo& a, const GroupInfo& b) { return a.name < b.name; });
+    return out;
+}
+
+Result<std::vector<MemberInfo>> Member::members(const std::string& group) {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto g = impl_->find_group(group);
+    if (!g) return g.error();
+    if (auto s = impl_->refresh_roster(**g); !s) return s.error();
+    if (auto s = impl_->save_group(**g); !s) return s.error();
+    std::vector<MemberInfo> out;
+    for (const auto& entry : (*g)->info.roster()) {
+        auto key = sign_key_of(entry.identity_key(), "member key");
+        if (!key) return key.error();
+        out.push_back(MemberInfo{entry.account(), member::safety_number(*key), from_proto(entry.rights())});
+    }
+    return out;
+}
+
+Status Member::invite(const std::string& group, const std::string& account, Rights rights) {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto found = impl_->find_group(group);
+    if (!found) return found.error();
+    Impl::Group& g = **found;
+    if (g.info.state() != v1::LocalGroup::STATE_ACTIVE) return make_error(Errc::forbidden, "group " + group + " is not active here");
+    if (!g.info.rights().may_invite()) return make_error(Errc::forbidden, "you lack may_invite in " + group);
+    if ((rights.may_invite && !g.info.rights().may_invite()) || (rights.may_remove && !g.info.rights().may_remove())) {
+        return make_error(Errc::forbidden, "you can grant only rights you hold (you lack may_remove in " + group + ")");
+    }
+    if (account == impl_->config_.account()) return make_error(Errc::invalid_argument, "you cannot invite yourself");
+    auto key = impl_->registered_key(account);
+    if (!key) return key.error();
+    auto invitee = sign_key_of(*key, "invitee key");
+    if (!invitee) return invitee.error();
+    auto statement = impl_->my_statement(g);
+    if (!statement) return statement.error();
+    const v1::Invitation invitation = member::make_invitation(impl_->identity_, impl_->config_.account(),
+                                                              as_bytes(g.info.group_id()), to_proto(rights),
+                                                              *invitee, *statement);
+    auto sent = impl_->relay_->send(*invitee, v1::ENVELOPE_TYPE_INVITATION, as_bytes(invitation.SerializeAsString()));
+    if (!sent) return sent.error();
+    v1::SentInvitation record;
+    *record.mutable_invitation() = invitation;
+    record.set_invitee_account(account);
+    if (auto s = member_client::put_message(impl_->vault_, "sent", crypto::to_hex(as_bytes(invitation.nonce())), record);
+        !s) {
+        return s;
+    }
+    return impl_->save_group(g);
+}
+
+Result<std::vector<InvitationInfo>> Member::invitations() {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto names = impl_->vault_.names("invitation");
+    if (!names) return names.error();
+    std::vector<InvitationInfo> out;
+    for (const auto& name : *names) {
+        v1::ReceivedInvitation r;
+        auto ok = member_client::get_message(impl_->vault_, "invitation", name, r);
+        if (!ok) return ok.error();
+        out.push_back(InvitationInfo{name, r.invitation().inviter_account(), from_proto(r.invitation().rights()),
+                                     r.accepted()});
+    }
+    return out;
+}
+
+Status Member::accept(const std::string& which) {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto names = impl_->vault_.names("invitation");
+    if (!names) return names.error();
+    std::optional<v1::ReceivedInvitation> chosen;
+    std::string chosen_name;
+    for (const auto& name : *names) {
+        v1::ReceivedInvitation r;
+        auto ok = member_client::get_message(impl_->vault_, "invitation", name, r);
+        if (!ok) return ok.error();
+        const bool match = (which.size() >= 4 && name.starts_with(which)) || r.invitation().inviter_account() == which;
+        if (!match) continue;
+        if (chosen) return make_error(Errc::invalid_argument, "more than one invitation matches " + which + ": give the group id");
+        chosen = std::move(r);
+        chosen_name = name;
+    }
+    if (!chosen) return make_error(Errc::unknown, "no invitation matches " + which + " (see `twofold invitations`)");
+    const v1::Invitation& inv = chosen->invitation();
+    const v1::Acceptance acceptance = member::make_acceptance(impl_->identity_, impl_->config_.account(), inv);
+    auto sent = impl_->relay_->send(as_bytes(inv.inviter_key()), v1::ENVELOPE_TYPE_ACCEPTANCE,
+                                    as_bytes(acceptance.SerializeAsString()));
+    if (!sent) return sent.error();
+    chosen->set_accepted(true);
+    if (auto s = member_client::put_message(impl_->vault_, "invitation", chosen_name, *chosen); !s) return s;
+
+    Impl::Group& g = impl_->groups_[inv.group_id()];
+    g.info.set_group_id(inv.group_id());
+    g.info.set_state(v1::LocalGroup::STATE_AWAITING_KEYS);
+    *g.info.mutable_rights() = inv.rights();
+    g.info.set_inviter_key(inv.inviter_key());
+    g.info.set_invitation_nonce(inv.nonce());
+    return impl_->save_group(g);
+}
+
+Status Member::send(const std::string& group, const std::string& text) {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto found = impl_->find_group(group);
+    if (!found) return found.error();
+    return impl_->send_text(**found, text);
+}
+
+Result<std::vector<Event>> Member::recv(const std::optional<std::string>& group) {
+    auto synced = impl_->sync();
+    if (!synced) return synced.error();
+    auto names = impl_->vault_.names("inbox");
+    if (!names) return names.error();
+    std::optional<std::string> gid;
+    if (group) {
+        auto g = impl_->find_group(*group);
+        if (!g) return g.error();
+        gid = (*g)->info.group_id();
+    }
+    std::vector<Event> out;
+    if (auto s = impl_->vault_.begin(); !s) return s.error();
+    for (const auto& name : *names) {
+        v1::InboxItem item;
+        auto ok = member_client::get_message(impl_->vault_, "inbox", name, item);
+        if (!ok) return ok.error();
+        if (gid && item.group_id() != *gid) continue;
+        Event e;
+        e.kind = item.notice() ? Event::Kind::notice : Event::Kind::message;
+        e.group = item.group_name();
+        e.group_id = id_hex(item.group_id());
+        e.sender = item.sender();
+        e.text = item.text();
+        e.rn1_generation = item.rn1_generation();
+        e.rn2_epoch = item.rn2_epoch();
+        out.push_back(std::move(e));
+        if (auto s = impl_->vault_.erase("inbox", name); !s) return s.error();
+    }
+    if (auto s = impl_->vault_.commit(); !s) return s.error();
+    return out;
+}
+
+Status Member::remove(const std::string& group, const std::string& account) {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto found = impl_->find_group(group);
+    if (!found) return found.error();
+    Impl::Group& g = **found;
+    if (!g.info.rights().may_remove()) return make_error(Errc::forbidden, "you lack may_remove in " + group);
+    if (account == impl_->config_.account()) return make_error(Errc::invalid_argument, "use `twofold leave` to leave");
+    if (auto s = impl_->refresh_roster(g); !s) return s;
+    const auto& roster = g.info.roster();
+    auto it = std::find_if(roster.begin(), roster.end(), [&](const v1::RosterEntry& e) {
+        return e.account() == account && e.removed_at_rn2_epoch() == 0;
+    });
+    if (it == roster.end()) return make_error(Errc::unknown, account + " is not a member of " + group);
+    auto removed_key = sign_key_of(it->identity_key(), "member key");
+    if (!removed_key) return removed_key.error();
+
+    // The paper's order (Fig. 6): the withdrawal instruction to the group, then the GMS.
+    const v1::Withdrawal w = member::make_withdrawal(impl_->identity_, as_bytes(g.info.group_id()), *removed_key,
+                                                     account, g.info.membership_epoch() + 1);
+    if (auto s = impl_->publish(g, v1::ENVELOPE_TYPE_WITHDRAWAL, w.SerializeAsString()); !s) return s;
+    auto epoch = impl_->gms_->remove_member(as_bytes(g.info.group_id()), account);
+    if (!epoch) return epoch.error();
+    if (auto s = impl_->drain_pushes(); !s) return s;
+    if (g.info.policy().strict()) {
+        if (auto s = impl_->rotate(g, account); !s) return s;
+    }
+    impl_->emit(Event{Event::Kind::notice, impl_->group_label(g), impl_->config_.account(),
+                      "removed " + account + " (membership epoch " + std::to_string(*epoch) + ")"});
+    return impl_->save_group(g);
+}
+
+Status Member::leave(const std::string& group) {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto found = impl_->find_group(group);
+    if (!found) return found.error();
+    Impl::Group& g = **found;
+    if (g.info.state() == v1::LocalGroup::STATE_ACTIVE) {
+        const v1::Withdrawal w = member::make_withdrawal(impl_->identity_, as_bytes(g.info.group_id()),
+                                                         impl_->identity_.public_key(), impl_->config_.account(),
+                                                         g.info.membership_epoch() + 1);
+        if (auto s = impl_->publish(g, v1::ENVELOPE_TYPE_WITHDRAWAL, w.SerializeAsString()); !s) return s;
+    }
+    auto epoch = impl_->gms_->leave(as_bytes(g.info.group_id()));
+    if (!epoch) return epoch.error();
+    return impl_->mark_removed(g, "you left");
+}
+
+Status Member::rotate_rn1(const std::string& group) {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto found = impl_->find_group(group);
+    if (!found) return found.error();
+    return impl_->rotate(**found, {});
+}
+
+Result<std::string> Member::fingerprint_of(const std::string& account) {
+    if (account == impl_->config_.account()) return fingerprint();
+    if (auto s = impl_->connect(); !s) return s.error();
+    auto key = impl_->registered_key(account);
+    if (!key) return key.error();
+    auto k = sign_key_of(*key, "identity key");
+    if (!k) return k.error();
+    return member::safety_number(*k);
+}
+
+Status Member::verify(const std::string& account) {
+    if (account == impl_->config_.account()) return make_error(Errc::invalid_argument, "you cannot verify yourself");
+    if (auto s = impl_->connect(); !s) return s;
+    auto key = impl_->registered_key(account);  // refuses a verified contact whose key changed
+    if (!key) return key.error();
+    v1::Contact contact;
+    contact.set_account(account);
+    contact.set_identity_key(*key);
+    contact.set_verified(true);
+    return member_client::put_message(impl_->vault_, "contact", account, contact);
+}
+
+}  // namespace twofold

@@ -1,0 +1,89 @@
+// Member::Impl: the member's state and its two connections. member.cpp holds the operations a
+// user asks for, sync.cpp what arrives from the GMS and the relay, follow.cpp the continuous mode.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gms_client/client.h"
+#include "member/group_keys.h"
+#include "member_client/records.h"
+#include "member_store/vault.h"
+#include "relay_client/client.h"
+#include "twofold/member.h"
+#include "twofold/v1/local.pb.h"
+#include "twofold/v1/relay.pb.h"
+
+namespace twofold {
+
+// How long a one-shot sync waits for the relay to go quiet after its last delivery.
+inline constexpr std::chrono::milliseconds kRelayQuiet{300};
+// A member rotates RN1 on this long interval, besides on demand and on removal in strict groups.
+inline constexpr std::uint64_t kRn1IntervalSeconds = 7 * 24 * 3600;
+
+class Member::Impl {
+  public:
+    struct Group {
+        v1::LocalGroup info;
+        std::optional<member::GroupKeys> keys;  // once the name (with RN1) is known
+    };
+
+    Impl(member_store::Vault vault, v1::MemberConfig config, crypto::SigningKey identity,
+         crypto::SecretBuffer password);
+
+    // --- member.cpp ---
+    static Result<std::unique_ptr<Impl>> load(member_store::Vault vault);
+    Status connect();
+    Result<Group*> find_group(const std::string& which);  // name, or id hex (prefix of 4+)
+    Result<v1::MembershipStatement> my_statement(Group& g);
+    Status save_group(const Group& g);
+    Status check_contact(const std::string& account, const std::string& identity_key);
+    Result<std::string> registered_key(const std::string& account);  // from a verified GMS statement
+    Status rotate(Group& g, const std::string& excluded_account);
+    Status publish(Group& g, v1::EnvelopeType type, const std::string& payload);
+    Status send_text(Group& g, const std::string& text);
+    GroupInfo info_of(const Group& g) const;
+    std::string group_label(const Group& g) const;
+
+    // --- sync.cpp ---
+    Result<std::vector<Event>> sync();
+    Status reconcile(const std::vector<v1::GroupStatus>& statuses);
+    Status inquire(Group& g);
+    Status handle_welcome(const v1::Welcome& welcome);
+    Status handle_push(const v1::GmsResponse& push);
+    Status drain_pushes();
+    Status subscribe_all();
+    Status drain_relay(std::chrono::milliseconds quiet);
+    void handle_envelope(const v1::Envelope& envelope);
+    Status retry_deferred();
+    Status refresh_roster(Group& g);
+    Status mark_removed(Group& g, const std::string& by);
+    void emit(Event event);
+
+    // The group-message path, shared by sync and follow.
+    Status open_group_message(Group& g, const v1::Envelope& envelope);
+
+    member_store::Vault vault_;
+    v1::MemberConfig config_;
+    crypto::SigningKey identity_;
+    crypto::SecretBuffer password_;
+    crypto::SignPublicKey gms_key_{};
+    std::map<std::string, Group> groups_;  // by group id bytes
+    std::unique_ptr<gms::GmsClient> gms_;
+    std::unique_ptr<relay::RelayClient> relay_;
+    std::vector<v1::GroupStatus> statuses_;  // from the last login
+    bool fresh_login_ = false;               // statuses_ not reconciled yet
+    std::map<std::string, std::uint64_t> subscribed_;  // group id -> statement epoch shown
+    std::vector<Event> events_;
+    bool to_inbox_ = true;  // follow() hands events straight to its caller
+    std::uint64_t next_inbox_ = 0;
+};
+
+std::uint64_t now_unix();
+std::string id_hex(const std::string& group_id);
+
+}  // namespace twofold

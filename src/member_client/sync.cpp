@@ -1,0 +1,575 @@
+// What arrives for a member: the GMS's group table and pushes (welcomes, rekeys, removals) and
+// the relay's envelopes (invitations, acceptances, RN1 deliveries, withdrawals, messages).
+// Every envelope is processed, committed to the store, and only then acknowledged to the relay,
+// so a crash redelivers it and the ids drop the duplicate. Bad input becomes a "refused" event
+// naming the reason; it never stops the sync.
+#include <algorithm>
+#include <cstdio>
+
+#include "crypto/hex.h"
+#include "crypto/seal.h"
+#include "crypto/x25519.h"
+#include "member/message_protection.h"
+#include "member/signed_messages.h"
+#include "member_client/member_impl.h"
+#include "wire/message.h"
+#include "wire/statement.h"
+#include "wire/validate.h"
+
+namespace twofold {
+
+namespace {
+
+std::string str(ByteView b) { return {b.begin(), b.end()}; }
+
+std::string event_text(const v1::MembershipEvent& e) {
+    switch (e.change()) {
+        case v1::MemberNotification::CHANGE_ADD: return e.account() + " joined";
+        case v1::MemberNotification::CHANGE_REMOVE: return e.account() + " was removed";
+        case v1::MemberNotification::CHANGE_LEAVE: return e.account() + " left";
+        default: return e.account() + " changed";
+    }
+}
+
+template <class Message>
+Result<Message> parse_payload(const v1::Envelope& envelope) {
+    auto m = wire::parse_message<Message>(as_bytes(envelope.payload()));
+    if (!m) return m.error();
+    if (auto s = wire::validate(*m); !s) return s.error();
+    return m;
+}
+
+}  // namespace
+
+void Member::Impl::emit(Event event) {
+    std::string raw_gid;
+    for (const auto& [gid, g] : groups_) {
+        if (group_label(g) == event.group) raw_gid = gid;
+    }
+    if (!raw_gid.empty()) event.group_id = id_hex(raw_gid);
+    if (to_inbox_) {
+        v1::InboxItem item;
+        item.set_group_id(raw_gid);
+        item.set_group_name(event.group);
+        item.set_sender(event.sender);
+        item.set_text(event.text);
+        item.set_rn1_generation(event.rn1_generation);
+        item.set_rn2_epoch(event.rn2_epoch);
+        item.set_notice(event.kind != Event::Kind::message);
+        char name[24];
+        std::snprintf(name, sizeof name, "%020llu", static_cast<unsigned long long>(next_inbox_++));
+        (void)member_client::put_message(vault_, "inbox", name, item);  // shown later by recv()
+    }
+    events_.push_back(std::move(event));
+}
+
+Result<std::vector<Event>> Member::Impl::sync() {
+    events_.clear();
+    if (auto s = connect(); !s) return s.error();
+    if (fresh_login_) {
+        if (auto s = reconcile(statuses_); !s) return s.error();
+        fresh_login_ = false;
+    }
+    if (auto s = drain_pushes(); !s) return s.error();
+    // Deliveries can make a group active (RN1 arrived), which needs a subscription, which brings
+    // the group's stored messages: a few rounds settle it.
+    for (int round = 0; round < 3; ++round) {
+        const std::size_t before = subscribed_.size();
+        if (auto s = subscribe_all(); !s) return s.error();
+        if (auto s = drain_relay(kRelayQuiet); !s) return s.error();
+        if (auto s = retry_deferred(); !s) return s.error();
+        if (subscribed_.size() == before && round > 0) break;
+    }
+    // RN1 on the long interval: whoever notices first claims the next generation.
+    for (auto& [gid, g] : groups_) {
+        if (g.info.state() == v1::LocalGroup::STATE_ACTIVE && g.info.rn1_since_unix() != 0 &&
+            now_unix() > g.info.rn1_since_unix() + kRn1IntervalSeconds) {
+            if (auto s = rotate(g, {}); !s) return s.error();
+        }
+    }
+    return events_;
+}
+
+// The GMS's view of this member's groups (from login): learn new groups, catch up on RN2,
+// notice removals.
+Status Member::Impl::reconcile(const std::vector<v1::GroupStatus>& statuses) {
+    std::map<std::string, const v1::GroupStatus*> listed;
+    for (const auto& st : statuses) listed[st.group_id()] = &st;
+    for (const auto& st : statuses) {
+        auto it = groups_.find(st.group_id());
+        if (it == groups_.end()) continue;  // added by the GMS, but this member accepted no invitation
+        Group& g = it->second;
+        if (g.info.state() == v1::LocalGroup::STATE_REMOVED) continue;
+        *g.info.mutable_rights() = st.rights();
+        *g.info.mutable_policy() = st.policy();
+        if (st.membership_epoch() != g.info.membership_epoch()) g.info.set_membership_epoch(st.membership_epoch());
+        const bool behind = !g.keys || !g.keys->path() || g.keys->path()->epoch() < st.rn2_epoch();
+        if (behind) {
+            if (auto s = inquire(g); !s) {
+                emit(Event{Event::Kind::refused, group_label(g), {}, "RN2 inquiry failed: " + s.error().message});
+                continue;
+            }
+        }
+        if (auto s = save_group(g); !s) return s;
+    }
+    for (auto& [gid, g] : groups_) {
+        if (g.info.state() == v1::LocalGroup::STATE_ACTIVE && !listed.contains(gid)) {
+            if (auto s = mark_removed(g, "the GMS"); !s) return s;
+        }
+    }
+    return {};
+}
+
+// The thesis's RN2 inquiry: the current path and RN2, sealed to this member, nothing older.
+Status Member::Impl::inquire(Group& g) {
+    const std::uint64_t known = g.keys && g.keys->path() ? g.keys->path()->epoch() : 0;
+    auto welcome = gms_->inquire(as_bytes(g.info.group_id()), known);
+    if (!welcome) return welcome.error();
+    return handle_welcome(*welcome);
+}
+
+Status Member::Impl::handle_welcome(const v1::Welcome& w) {
+    auto it = groups_.find(w.group_id());
+    if (it == groups_.end()) return {};  // a group this member did not ask to join
+    Group& g = it->second;
+    auto opened = crypto::open_sealed(crypto::X25519KeyPair::from_signing_key(identity_), as_bytes(w.sealed_path()));
+    if (!opened) return make_error(opened.error().code, "welcome does not open with this identity key");
+    auto path = lkh::MemberState::parse(opened->span());
+    if (!path) return path.error();
+    if (path->group_id() != Bytes(w.group_id().begin(), w.group_id().end())) {
+        return make_error(Errc::malformed, "welcome key state is for another group");
+    }
+    const std::uint64_t epoch = path->epoch();
+    *g.info.mutable_rights() = w.rights();
+    *g.info.mutable_policy() = w.policy();
+    g.info.set_membership_epoch(std::max(g.info.membership_epoch(), w.membership_epoch()));
+    if (g.keys) {
+        if (auto s = g.keys->set_path(std::move(*path)); !s && s.error().code != Errc::stale_epoch) return s;
+        if (g.keys->ready()) g.info.set_state(v1::LocalGroup::STATE_ACTIVE);
+    } else {
+        // No name yet (RN1 has not arrived): keep the path until it does.
+        const crypto::SecretBuffer bytes = path->serialise();
+        if (auto s = vault_.put("path", id_hex(g.info.group_id()), bytes.span()); !s) return s;
+    }
+    if (auto s = gms_->acknowledge_async(as_bytes(w.group_id()), epoch); !s) return s;
+    return save_group(g);
+}
+
+Status Member::Impl::handle_push(const v1::GmsResponse& push) {
+    if (push.has_welcome()) return handle_welcome(push.welcome());
+    if (push.has_removed()) {
+        auto it = groups_.find(push.removed().group_id());
+        if (it == groups_.end()) return {};
+        const std::string by = push.removed().by_account().empty() ? "the GMS" : push.removed().by_account();
+        return mark_removed(it->second, by);
+    }
+    if (push.has_rekey()) {
+        const v1::Rekey& r = push.rekey();
+        auto it = groups_.find(r.group_id());
+        if (it == groups_.end()) return {};
+        Group& g = it->second;
+        if (g.info.state() == v1::LocalGroup::STATE_REMOVED) return {};
+        for (const auto& e : r.events()) {
+            auto& roster = *g.info.mutable_roster();
+            auto entry = std::find_if(roster.begin(), roster.end(),
+                                      [&](const v1::RosterEntry& x) { return x.account() == e.account(); });
+            if (e.change() == v1::MemberNotification::CHANGE_ADD) {
+                v1::RosterEntry* target = entry == roster.end() ? roster.Add() : &*entry;
+                target->set_account(e.account());
+                target->set_identity_key(e.identity_key());
+                *target->mutable_rights() = e.rights();
+                target->set_removed_at_rn2_epoch(0);
+            } else if (entry != roster.end()) {
+                entry->set_removed_at_rn2_epoch(r.epoch());
+            }
+            emit(Event{Event::Kind::notice, group_label(g), e.account(),
+                       event_text(e) + " (RN2 epoch " + std::to_string(r.epoch()) + ")"});
+        }
+        g.info.set_membership_epoch(std::max(g.info.membership_epoch(), r.membership_epoch()));
+        Status applied = g.keys && g.keys->path() ? g.keys->apply_rekey(as_bytes(r.lkh_message()))
+                                                  : make_error(Errc::unknown, "no key state yet");
+        if (!applied && applied.error().code == Errc::stale_epoch) return {};  // already past it
+        if (!applied) {
+            if (auto s = inquire(g); !s) return s;  // missed a rekey: ask for the current state
+        } else if (auto s = gms_->acknowledge_async(as_bytes(r.group_id()), r.epoch()); !s) {
+            return s;
+        }
+        return save_group(g);
+    }
+    if (push.has_error()) {
+        emit(Event{Event::Kind::refused, {}, {}, "GMS: " + push.error().message()});
+    }
+    return {};
+}
+
+Status Member::Impl::drain_pushes() {
+    for (;;) {
+        auto push = gms_->next_push(std::chrono::milliseconds(1));
+        if (!push) {
+            if (push.error().code == Errc::timeout) return {};
+            return push.error();
+        }
+        if (auto s = handle_push(*push); !s) return s;
+    }
+}
+
+Status Member::Impl::subscribe_all() {
+    for (auto& [gid, g] : groups_) {
+        if (g.info.state() != v1::LocalGroup::STATE_ACTIVE) continue;
+        auto statement = my_statement(g);
+        if (!statement) {
+            emit(Event{Event::Kind::refused, group_label(g), {}, "no membership statement: " + statement.error().message});
+            continue;
+        }
+        auto shown = subscribed_.find(gid);
+        if (shown != subscribed_.end() && shown->second == statement->epoch()) continue;
+        auto ok = relay_->subscribe(as_bytes(gid), *statement);
+        if (!ok) return ok.error();
+        subscribed_[gid] = statement->epoch();
+        if (auto s = save_group(g); !s) return s;
+    }
+    return {};
+}
+
+Status Member::Impl::drain_relay(std::chrono::milliseconds quiet) {
+    for (;;) {
+        auto envelope = relay_->receive(quiet);
+        if (!envelope) {
+            if (envelope.error().code == Errc::timeout) return {};
+            return envelope.error();
+        }
+        if (auto s = vault_.begin(); !s) return s;
+        handle_envelope(*envelope);
+        if (auto s = vault_.commit(); !s) return s;
+        const std::uint64_t id = envelope->id();
+        if (auto s = relay_->ack(std::span<const std::uint64_t>(&id, 1)); !s) return s;
+    }
+}
+
+Status Member::Impl::refresh_roster(Group& g) {
+    auto members = gms_->list_members(as_bytes(g.info.group_id()));
+    if (!members) return members.error();
+    const std::uint64_t held = g.keys && g.keys->path() ? g.keys->path()->epoch() : 0;
+    auto& roster = *g.info.mutable_roster();
+    for (auto& entry : roster) {
+        if (entry.removed_at_rn2_epoch() == 0) entry.set_removed_at_rn2_epoch(held);  // unless listed below
+    }
+    for (const auto& st : *members) {
+        if (auto s = wire::verify_statement(st, gms_key_, now_unix()); !s) return s;
+        if (st.group_id() != g.info.group_id()) return make_error(Errc::malformed, "GMS listed another group's member");
+        auto entry = std::find_if(roster.begin(), roster.end(),
+                                  [&](const v1::RosterEntry& x) { return x.identity_key() == st.identity_key(); });
+        v1::RosterEntry* target = entry == roster.end() ? roster.Add() : &*entry;
+        target->set_account(st.account());
+        target->set_identity_key(st.identity_key());
+        *target->mutable_rights() = st.rights();
+        target->set_removed_at_rn2_epoch(0);
+    }
+    return {};
+}
+
+Status Member::Impl::mark_removed(Group& g, const std::string& by) {
+    if (g.info.state() == v1::LocalGroup::STATE_REMOVED) return {};
+    g.info.set_state(v1::LocalGroup::STATE_REMOVED);
+    g.info.set_removed_by(by);
+    g.keys.reset();  // every RN1, RN2 and path key is wiped with it
+    if (auto s = member_client::erase_group_keys(vault_, id_hex(g.info.group_id())); !s) return s;
+    emit(Event{Event::Kind::notice, group_label(g), by, "your membership ended (by " + by + "); keys wiped"});
+    return save_group(g);
+}
+
+namespace {
+
+// The sender of a group envelope must be a member at the message's epoch: a current member, or
+// one removed at a later RN2 epoch than the message's.
+const v1::RosterEntry* member_at(const v1::LocalGroup& g, const std::string& key, std::uint64_t rn2_epoch) {
+    for (const auto& e : g.roster()) {
+        if (e.identity_key() != key) continue;
+        if (e.removed_at_rn2_epoch() == 0 || rn2_epoch < e.removed_at_rn2_epoch()) return &e;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+Status Member::Impl::open_group_message(Group& g, const v1::Envelope& envelope) {
+    auto message = member::parse_group_message(as_bytes(envelope.payload()));
+    if (!message) return message.error();
+    const v1::GroupMessageHeader& h = message->header();
+    if (h.group_id() != g.info.group_id()) return make_error(Errc::malformed, "message header names another group");
+    if (h.sender_key() != envelope.sender_key()) {
+        return make_error(Errc::auth_failed, "message sender differs from the relay-authenticated sender");
+    }
+    if (!g.keys) return make_error(Errc::unknown, "no keys for this group yet");
+    const member::EpochId epoch{h.rn1_generation(), h.rn2_epoch()};
+    auto schedule = g.keys->schedule(epoch);
+    if (!schedule && schedule.error().code == Errc::unknown && g.keys->path() &&
+        h.rn2_epoch() > g.keys->path()->epoch()) {
+        if (auto s = inquire(g); !s) return s;  // a newer RN2 epoch than ours: the RN2 inquiry
+        schedule = g.keys->schedule(epoch);
+    }
+    if (!schedule) return schedule.error();
+
+    const v1::RosterEntry* sender = member_at(g.info, h.sender_key(), h.rn2_epoch());
+    if (sender == nullptr) {
+        if (auto s = refresh_roster(g); !s) return s;
+        sender = member_at(g.info, h.sender_key(), h.rn2_epoch());
+    }
+    if (sender == nullptr) return make_error(Errc::forbidden, "sender is not a member at that epoch");
+
+    member::ReplayWindow window;
+    const std::string sender_hex = crypto::to_hex(as_bytes(h.sender_key()));
+    if (auto it = g.info.replay().find(sender_hex); it != g.info.replay().end()) {
+        auto parsed = member::ReplayWindow::parse(as_bytes(it->second));
+        if (!parsed) return parsed.error();
+        window = *parsed;
+    }
+    if (auto s = window.check(h.sequence()); !s) return s;
+    auto plain = member::open_message(*message, *schedule);
+    if (!plain) return plain.error();
+    window.mark(h.sequence());
+    (*g.info.mutable_replay())[sender_hex] = str(window.serialise());
+
+    Event e;
+    e.kind = Event::Kind::message;
+    e.group = group_label(g);
+    e.sender = sender->account();
+    e.text.assign(plain->span().begin(), plain->span().end());
+    e.rn1_generation = epoch.rn1_generation;
+    e.rn2_epoch = epoch.rn2_epoch;
+    emit(std::move(e));
+    return {};
+}
+
+void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
+    const bool to_group = !envelope.group_id().empty();
+    Group* group = nullptr;
+    if (to_group) {
+        auto it = groups_.find(envelope.group_id());
+        if (it == groups_.end()) return;  // not ours (any more)
+        group = &it->second;
+        if (envelope.id() <= group->info.last_envelope_id()) return;  // a redelivery
+    } else if (envelope.id() <= config_.last_mailbox_envelope()) {
+        return;
+    }
+    const std::string where = group ? group_label(*group) : std::string();
+    auto refuse = [&](const std::string& what, const Error& error) {
+        emit(Event{Event::Kind::refused, where, {}, what + " refused: " + error.message});
+    };
+
+    switch (envelope.type()) {
+        case v1::ENVELOPE_TYPE_GROUP_MESSAGE: {
+            if (!group) break;
+            auto s = open_group_message(*group, envelope);
+            if (!s && s.error().code == Errc::unknown && s.error().message.find("RN1 generation not received") != std::string::npos) {
+                // The RN1 rotation that keys it is on its way through the mailbox: retry later.
+                char name[64];
+                std::snprintf(name, sizeof name, "%s:%020llu", id_hex(group->info.group_id()).c_str(),
+                              static_cast<unsigned long long>(envelope.id()));
+                (void)member_client::put_message(vault_, "deferred", name, envelope);
+            } else if (!s) {
+                refuse("message", s.error());
+            }
+            break;
+        }
+        case v1::ENVELOPE_TYPE_WITHDRAWAL: {
+            if (!group) break;
+            auto w = parse_payload<v1::Withdrawal>(envelope);
+            Status s = w ? member::verify_withdrawal(*w) : Status(w.error());
+            if (s && w->sender_key() != envelope.sender_key()) s = make_error(Errc::auth_failed, "withdrawal sender differs from the relay-authenticated sender");
+            if (!s) {
+                refuse("withdrawal", s.error());
+                break;
+            }
+            const v1::RosterEntry* sender = member_at(group->info, w->sender_key(), UINT64_MAX - 1);
+            if (sender == nullptr && refresh_roster(*group)) sender = member_at(group->info, w->sender_key(), UINT64_MAX - 1);
+            const bool leaving = w->sender_key() == w->removed_key();
+            if (sender == nullptr || (!leaving && !sender->rights().may_remove())) {
+                refuse("withdrawal", Error{Errc::forbidden, "its sender may not remove members"});
+                break;
+            }
+            if (w->removed_key() == str(identity_.public_key())) {
+                (void)mark_removed(*group, sender->account());
+            } else {
+                emit(Event{Event::Kind::notice, where, sender->account(),
+                           leaving ? w->removed_account() + " is leaving"
+                                   : sender->account() + " withdrew " + w->removed_account()});
+            }
+            break;
+        }
+        case v1::ENVELOPE_TYPE_INVITATION: {
+            auto inv = parse_payload<v1::Invitation>(envelope);
+            Status s = inv ? member::verify_invitation(*inv, identity_.public_key(), gms_key_, now_unix())
+                           : Status(inv.error());
+            if (s && inv->inviter_key() != envelope.sender_key()) s = make_error(Errc::auth_failed, "invitation sender differs from the relay-authenticated sender");
+            if (s) s = check_contact(inv->inviter_account(), inv->inviter_key());
+            if (!s) {
+                refuse("invitation", s.error());
+                break;
+            }
+            if (auto it = groups_.find(inv->group_id()); it != groups_.end() && it->second.info.state() == v1::LocalGroup::STATE_ACTIVE) break;
+            v1::ReceivedInvitation record;
+            *record.mutable_invitation() = *inv;
+            (void)member_client::put_message(vault_, "invitation", id_hex(inv->group_id()), record);
+            std::string rights;
+            if (inv->rights().may_invite()) rights += " may_invite";
+            if (inv->rights().may_remove()) rights += " may_remove";
+            emit(Event{Event::Kind::notice, id_hex(inv->group_id()).substr(0, 8), inv->inviter_account(),
+                       inv->inviter_account() + " invites you to group " + id_hex(inv->group_id()).substr(0, 8) +
+                           (rights.empty() ? "" : " with" + rights) + "; `twofold accept " +
+                           id_hex(inv->group_id()).substr(0, 8) + "`"});
+            break;
+        }
+        case v1::ENVELOPE_TYPE_ACCEPTANCE: {
+            auto a = parse_payload<v1::Acceptance>(envelope);
+            if (!a) {
+                refuse("acceptance", a.error());
+                break;
+            }
+            v1::SentInvitation sent;
+            const std::string nonce_hex = crypto::to_hex(as_bytes(a->invitation_nonce()));
+            auto found = member_client::get_message(vault_, "sent", nonce_hex, sent);
+            if (!found || !*found) {
+                refuse("acceptance", Error{Errc::unknown, "it answers no invitation this member sent"});
+                break;
+            }
+            Status s = member::verify_acceptance(*a, sent.invitation());
+            auto it = groups_.find(a->group_id());
+            if (s && (it == groups_.end() || !it->second.keys || !it->second.keys->ready())) {
+                s = make_error(Errc::unknown, "the group's keys are not held here");
+            }
+            if (!s) {
+                refuse("acceptance from " + sent.invitee_account(), s.error());
+                break;
+            }
+            Group& g = it->second;
+            crypto::SignPublicKey invitee{};
+            std::copy(a->invitee_key().begin(), a->invitee_key().end(), invitee.begin());
+            // The GMS first, so RN1 never goes to someone the GMS refuses to add.
+            auto epoch = gms_->add_member(as_bytes(g.info.group_id()), sent.invitee_account(),
+                                          sent.invitation().rights().may_invite(), sent.invitation().rights().may_remove());
+            if (!epoch) {
+                refuse("adding " + sent.invitee_account(), epoch.error());
+                break;
+            }
+            const auto current = *g.keys->current();
+            auto delivery = member::make_rn1_delivery(identity_, as_bytes(g.info.group_id()), current.rn1_generation,
+                                                      as_bytes(a->invitation_nonce()),
+                                                      g.keys->rn1s().rbegin()->second, g.keys->name(), invitee);
+            if (delivery) {
+                auto ok = relay_->send(invitee, v1::ENVELOPE_TYPE_RN1_DELIVERY, as_bytes(delivery->SerializeAsString()));
+                if (!ok) delivery = ok.error();
+            }
+            if (!delivery) {
+                refuse("RN1 delivery to " + sent.invitee_account(), delivery.error());
+                break;
+            }
+            (void)vault_.erase("sent", nonce_hex);
+            emit(Event{Event::Kind::notice, group_label(g), sent.invitee_account(),
+                       sent.invitee_account() + " accepted; RN1 sent, GMS notified (membership epoch " +
+                           std::to_string(*epoch) + ")"});
+            (void)drain_pushes();
+            break;
+        }
+        case v1::ENVELOPE_TYPE_RN1_DELIVERY: {
+            auto d = parse_payload<v1::Rn1Delivery>(envelope);
+            if (!d) {
+                refuse("RN1 delivery", d.error());
+                break;
+            }
+            auto it = groups_.find(d->group_id());
+            if (it == groups_.end()) {
+                refuse("RN1 delivery", Error{Errc::unknown, "for a group this member has not joined"});
+                break;
+            }
+            Group& g = it->second;
+            Status s = d->sender_key() == envelope.sender_key()
+                           ? Status{}
+                           : make_error(Errc::auth_failed, "RN1 delivery sender differs from the relay-authenticated sender");
+            if (s && !d->invitation_nonce().empty() &&
+                (d->invitation_nonce() != g.info.invitation_nonce() || d->sender_key() != g.info.inviter_key())) {
+                s = make_error(Errc::forbidden, "it does not answer this member's acceptance");
+            }
+            if (s && d->invitation_nonce().empty()) {
+                if (member_at(g.info, d->sender_key(), UINT64_MAX - 1) == nullptr) (void)refresh_roster(g);
+                if (member_at(g.info, d->sender_key(), UINT64_MAX - 1) == nullptr) {
+                    s = make_error(Errc::forbidden, "its sender is not a member");
+                }
+            }
+            auto contents = s ? member::open_rn1_delivery(*d, identity_) : Result<member::Rn1Contents>(s.error());
+            if (!contents) {
+                refuse("RN1 delivery", contents.error());
+                break;
+            }
+            if (!g.info.name().empty() && g.info.name() != contents->name.str()) {
+                refuse("RN1 delivery", Error{Errc::forbidden, "it names the group differently"});
+                break;
+            }
+            if (!g.keys) {
+                g.info.set_name(contents->name.str());
+                auto keys = member_client::load_group_keys(vault_, g.info);  // picks up a path that came first
+                if (!keys) {
+                    refuse("RN1 delivery", keys.error());
+                    break;
+                }
+                g.keys = std::move(*keys);
+            }
+            if (auto added = g.keys->add_rn1(d->rn1_generation(), std::move(contents->rn1)); !added) {
+                refuse("RN1 delivery", added.error());
+                break;
+            }
+            g.info.set_rn1_since_unix(now_unix());
+            if (!d->invitation_nonce().empty()) (void)vault_.erase("invitation", id_hex(g.info.group_id()));
+            if (g.keys->ready() && g.info.state() != v1::LocalGroup::STATE_ACTIVE) {
+                g.info.set_state(v1::LocalGroup::STATE_ACTIVE);
+                emit(Event{Event::Kind::notice, group_label(g), {}, "joined " + group_label(g) + "; group key ready"});
+            } else {
+                emit(Event{Event::Kind::notice, group_label(g), {},
+                           "RN1 generation " + std::to_string(d->rn1_generation()) + " received"});
+            }
+            break;
+        }
+        default: refuse("envelope", Error{Errc::malformed, "unknown envelope type"}); break;
+    }
+
+    if (group) {
+        group->info.set_last_envelope_id(std::max(group->info.last_envelope_id(), envelope.id()));
+        (void)save_group(*group);
+    } else {
+        config_.set_last_mailbox_envelope(std::max(config_.last_mailbox_envelope(), envelope.id()));
+        (void)member_client::put_message(vault_, "config", "member", config_);
+        if (envelope.type() == v1::ENVELOPE_TYPE_RN1_DELIVERY) {
+            auto d = wire::parse_message<v1::Rn1Delivery>(as_bytes(envelope.payload()));
+            if (d) {
+                if (auto it = groups_.find(d->group_id()); it != groups_.end()) (void)save_group(it->second);
+            }
+        }
+    }
+}
+
+Status Member::Impl::retry_deferred() {
+    auto names = vault_.names("deferred");
+    if (!names) return names.error();
+    for (const auto& name : *names) {
+        v1::Envelope envelope;
+        auto ok = member_client::get_message(vault_, "deferred", name, envelope);
+        if (!ok) return ok.error();
+        auto it = groups_.find(envelope.group_id());
+        if (it == groups_.end() || !it->second.keys) continue;
+        auto message = member::parse_group_message(as_bytes(envelope.payload()));
+        if (message && !it->second.keys->schedule({message->header().rn1_generation(), message->header().rn2_epoch()}) &&
+            it->second.keys->rn1s().rbegin()->first < message->header().rn1_generation()) {
+            continue;  // its RN1 generation has still not arrived
+        }
+        if (auto s = vault_.begin(); !s) return s;
+        if (auto s = open_group_message(it->second, envelope); !s) {
+            emit(Event{Event::Kind::refused, group_label(it->second), {}, "message refused: " + s.error().message});
+        }
+        (void)save_group(it->second);
+        if (auto s = vault_.erase("deferred", name); !s) return s;
+        if (auto s = vault_.commit(); !s) return s;
+    }
+    return {};
+}
+
+}  // namespace twofold
