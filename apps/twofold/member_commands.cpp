@@ -391,9 +391,39 @@ void add_identity(CLI::App& app, int* exit_status) {
     });
 }
 
+// `twofold keys show GROUP`: prints secrets, on purpose, for a person checking where they are not.
+void add_keys_show(CLI::App& app, int* exit_status) {
+    struct Args {
+        Common common;
+        std::string group;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.get_subcommand("keys")->add_subcommand(
+        "show", "Print this member's current RN1 and GK of GROUP in hex (secrets: for checking only)");
+    add_common(cmd, a->common);
+    cmd->add_option("GROUP", a->group, "group name or id")->required();
+    cmd->callback([a, exit_status] {
+        *exit_status = with_member(a->common, [&](Member& m) -> Status {
+            auto keys = m.current_keys(a->group);
+            if (!keys) return keys.error();
+            if (a->common.json) {
+                std::cout << json{{"rn1_generation", keys->rn1_generation}, {"rn2_epoch", keys->rn2_epoch},
+                                  {"rn1", keys->rn1_hex}, {"gk", keys->gk_hex}}
+                                 .dump()
+                          << '\n';
+            } else {
+                std::cout << "epoch rn1=" << keys->rn1_generation << " rn2=" << keys->rn2_epoch << "\nRN1 "
+                          << keys->rn1_hex << "\nGK  " << keys->gk_hex << '\n';
+            }
+            return {};
+        });
+    });
+}
+
 }  // namespace
 
 void add_member_commands(CLI::App& app, int* exit_status) {
+    add_keys_show(app, exit_status);
     add_init(app, exit_status);
     add_group(app, exit_status);
     add_listing(app, exit_status);

@@ -122,6 +122,17 @@ class Member {
     Status leave(const std::string& group);
     Status rotate_rn1(const std::string& group);
 
+    // This member's current RN1 and GK of a group, hex: for a person checking that they appear
+    // nowhere else (`twofold keys show`, make demo). The member holds them anyway; they are
+    // printed only on request.
+    struct CurrentKeys {
+        std::uint64_t rn1_generation = 0;
+        std::uint64_t rn2_epoch = 0;
+        std::string rn1_hex;
+        std::string gk_hex;
+    };
+    Result<CurrentKeys> current_keys(const std::string& group);
+
     Result<std::string> fingerprint_of(const std::string& account);
     Status verify(const std::string& account);
 

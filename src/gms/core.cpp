@@ -487,6 +487,12 @@ std::optional<v1::GmsResponse> GmsCore::welcome_for(const Group& g, AccountId me
     *w->mutable_policy() = to_proto(g.policy);
     *w->mutable_rights() = to_proto(g.members.at(member).rights);
     w->set_rn1_generation(g.rn1_generation);
+    g.keys.recent_rn2s_into(scratch_);
+    if (!scratch_.empty()) {
+        auto recent = crypto::seal_to(*x25519, scratch_.span());
+        if (!recent) return std::nullopt;
+        w->set_sealed_recent(std::string(recent->begin(), recent->end()));
+    }
     return r;
 }
 

@@ -42,6 +42,12 @@ class GroupKeys {
     Result<crypto::SecretBuffer> member_state(MemberId member) const;
     Status member_state_into(MemberId member, crypto::SecretBuffer& out) const;  // reuses out
 
+    // The RN2s of the timed renewals since the last membership change (at most kRecentRn2, the
+    // members' grace), as epoch(8, big-endian) ‖ RN2(32) each, for a welcome: a member that missed
+    // a renewal can still open a late message. In memory only: a restart forgets them.
+    static constexpr std::size_t kRecentRn2 = 2;
+    void recent_rn2s_into(crypto::SecretBuffer& out) const;
+
     std::uint64_t epoch() const;
     std::size_t member_count() const;
 

@@ -43,6 +43,7 @@ void GroupKeys::record_current_rn2() {
 }
 
 void GroupKeys::restore_rn2(std::uint64_t epoch, crypto::Rn2 rn2) {
+    if (!rn2s_.empty() && epoch + grace_ < rn2s_.rbegin()->first) return;  // past the grace already
     rn2s_.emplace(epoch, std::move(rn2));
     prune();
 }

@@ -578,6 +578,19 @@ Status Member::rotate_rn1(const std::string& group) {
     return impl_->rotate(**found, {});
 }
 
+Result<Member::CurrentKeys> Member::current_keys(const std::string& group) {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto found = impl_->find_group(group);
+    if (!found) return found.error();
+    const Impl::Group& g = **found;
+    if (!g.keys || !g.keys->ready()) return make_error(Errc::unknown, "no group key held for " + group);
+    const member::EpochId epoch = *g.keys->current();
+    const crypto::Rn1& rn1 = g.keys->rn1s().rbegin()->second;
+    const crypto::Rn2 rn2 = crypto::Rn2::copy_of(g.keys->path()->rn2());
+    const crypto::GroupKey gk = crypto::derive_group_key(rn1, rn2, g.keys->name());
+    return CurrentKeys{epoch.rn1_generation, epoch.rn2_epoch, crypto::to_hex(rn1.span()), crypto::to_hex(gk.span())};
+}
+
 Result<std::string> Member::fingerprint_of(const std::string& account) {
     if (account == impl_->config_.account()) return fingerprint();
     if (auto s = impl_->connect(); !s) return s.error();

@@ -140,16 +140,35 @@ Status Member::Impl::handle_welcome(const v1::Welcome& w) {
         return make_error(Errc::malformed, "welcome key state is for another group");
     }
     const std::uint64_t epoch = path->epoch();
+    // The renewals just before this epoch, so a late message of one of them still opens.
+    std::vector<std::pair<std::uint64_t, crypto::Rn2>> recent;
+    if (!w.sealed_recent().empty()) {
+        auto list = crypto::open_sealed(crypto::X25519KeyPair::from_signing_key(identity_), as_bytes(w.sealed_recent()));
+        if (!list) return make_error(list.error().code, "welcome's recent RN2s do not open with this identity key");
+        constexpr std::size_t kItem = 8 + crypto::kRn2Bytes;
+        if (list->size() % kItem != 0) return make_error(Errc::malformed, "welcome's recent RN2 list is malformed");
+        for (std::size_t at = 0; at < list->size(); at += kItem) {
+            const ByteView item = list->span().subspan(at, kItem);
+            std::uint64_t e = 0;
+            for (int i = 0; i < 8; ++i) e = (e << 8) | item[static_cast<std::size_t>(i)];
+            if (e < epoch) recent.emplace_back(e, crypto::Rn2::copy_of(item.subspan<8, crypto::kRn2Bytes>()));
+        }
+    }
     *g.info.mutable_rights() = w.rights();
     *g.info.mutable_policy() = w.policy();
     g.info.set_membership_epoch(std::max(g.info.membership_epoch(), w.membership_epoch()));
     if (g.keys) {
         if (auto s = g.keys->set_path(std::move(*path)); !s && s.error().code != Errc::stale_epoch) return s;
+        for (auto& [e, rn2] : recent) g.keys->restore_rn2(e, std::move(rn2));
         if (g.keys->ready()) g.info.set_state(v1::LocalGroup::STATE_ACTIVE);
     } else {
         // No name yet (RN1 has not arrived): keep the path until it does.
         const crypto::SecretBuffer bytes = path->serialise();
-        if (auto s = vault_.put("path", id_hex(g.info.group_id()), bytes.span()); !s) return s;
+        const std::string hex = id_hex(g.info.group_id());
+        if (auto s = vault_.put("path", hex, bytes.span()); !s) return s;
+        for (const auto& [e, rn2] : recent) {
+            if (auto s = vault_.put("rn2", hex + ":" + std::to_string(e), rn2.span()); !s) return s;
+        }
     }
     if (auto s = gms_->acknowledge_async(as_bytes(w.group_id()), epoch); !s) return s;
     return save_group(g);
