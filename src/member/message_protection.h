@@ -38,13 +38,15 @@ struct EpochId {
 Result<Bytes> protect_message(ByteView group_id, EpochId epoch, const crypto::EpochKeySchedule& keys,
                               const crypto::SigningKey& sender, std::uint64_t sequence, ByteView plaintext);
 
-// Parses and checks field shapes (sizes of group id, keys, nonce, signature): malformed or
-// too_large, naming the field. No keys needed: a receiver reads the header to pick the epoch.
+// Parses and checks field shapes (sizes of group id, keys, nonce, signature; a ciphertext of at
+// least the tag and at most the limit): malformed or too_large, naming the field. Input above
+// kMaxGroupMessageBytes is too_large unparsed. No keys needed: the header names the epoch.
 Result<v1::GroupMessage> parse_group_message(ByteView bytes);
 
 // Opens a parsed message with the keys of the epoch its header names. Errors, each naming the
 // reason: auth_failed "key-confirmation id differs: the sender holds a different group key",
-// auth_failed "signature does not verify", auth_failed "ciphertext was altered".
+// auth_failed "signature does not verify", auth_failed "ciphertext was altered"; and the shape
+// errors of parse_group_message for a message built by hand.
 Result<crypto::SecretBuffer> open_message(const v1::GroupMessage& message, const crypto::EpochKeySchedule& keys);
 
 // The same, into a buffer the caller keeps: a fresh secure allocation per message costs several
