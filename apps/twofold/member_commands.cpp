@@ -83,8 +83,8 @@ const char* kind_name(Event::Kind k) {
 
 void print_event(const Event& e, bool as_json) {
     if (as_json) {
-        std::cout << json{{"kind", kind_name(e.kind)}, {"group", e.group}, {"group_id", e.group_id},      {"sender", e.sender},
-                          {"text", e.text},            {"rn1_generation", e.rn1_generation},
+        std::cout << json{{"kind", kind_name(e.kind)}, {"group", e.group}, {"group_id", e.group_id},
+                          {"sender", e.sender},        {"text", e.text},   {"rn1_generation", e.rn1_generation},
                           {"rn2_epoch", e.rn2_epoch}}
                          .dump()
                   << std::endl;
@@ -147,12 +147,15 @@ void add_init(CLI::App& app, int* exit_status) {
     add_common(cmd, a->common);
     cmd->add_option("--name", a->options.account, "account name")->required();
     cmd->add_option("--gms", a->options.gms, "the GMS, HOST:PORT")->required();
-    cmd->add_option("--gms-fingerprint", a->options.gms_fingerprint, "the GMS's TLS fingerprint, sha256:HEX")->required();
-    cmd->add_option("--gms-key", a->options.gms_signing_key, "the GMS's signing key, HEX (twofold-gms info)")->required();
+    cmd->add_option("--gms-fingerprint", a->options.gms_fingerprint, "the GMS's TLS fingerprint, sha256:HEX")
+        ->required();
+    cmd->add_option("--gms-key", a->options.gms_signing_key, "the GMS's signing key, HEX (twofold-gms info)")
+        ->required();
     cmd->add_option("--relay", a->options.relay, "the relay, HOST:PORT")->required();
     cmd->add_option("--relay-fingerprint", a->options.relay_fingerprint, "the relay's TLS fingerprint")->required();
     cmd->add_option("--password-file", a->password_file, "file holding the GMS password (or TWOFOLD_PASSWORD)");
-    cmd->add_option("--kdf", a->kdf, "Argon2id cost of the store key: interactive (default), moderate, or minimum (tests only)")
+    cmd->add_option("--kdf", a->kdf,
+                    "Argon2id cost of the store key: interactive (default), moderate, or minimum (tests only)")
         ->check(CLI::IsMember({"interactive", "moderate", "minimum"}));
     cmd->callback([a, exit_status] {
         auto password = read_secret(a->password_file, "TWOFOLD_PASSWORD", "GMS password for " + a->options.account);
@@ -175,9 +178,11 @@ void add_init(CLI::App& app, int* exit_status) {
             return;
         }
         if (a->common.json) {
-            std::cout << json{{"account", (*member)->account()}, {"fingerprint", (*member)->fingerprint()}}.dump() << '\n';
+            std::cout << json{{"account", (*member)->account()}, {"fingerprint", (*member)->fingerprint()}}.dump()
+                      << '\n';
         } else {
-            std::cout << "registered " << (*member)->account() << "; safety number " << (*member)->fingerprint() << '\n';
+            std::cout << "registered " << (*member)->account() << "; safety number " << (*member)->fingerprint()
+                      << '\n';
         }
     });
 }
@@ -234,7 +239,9 @@ void add_listing(CLI::App& app, int* exit_status) {
             if (!list) return list.error();
             for (const auto& e : *list) {
                 if (ma->common.json) {
-                    std::cout << json{{"account", e.account}, {"fingerprint", e.fingerprint}, {"rights", rights_json(e.rights)}}
+                    std::cout << json{{"account", e.account},
+                                      {"fingerprint", e.fingerprint},
+                                      {"rights", rights_json(e.rights)}}
                                      .dump()
                               << '\n';
                 } else {
@@ -254,7 +261,9 @@ void add_listing(CLI::App& app, int* exit_status) {
             if (!list) return list.error();
             for (const auto& i : *list) {
                 if (inv_common->json) {
-                    std::cout << json{{"group_id", i.group_id}, {"inviter", i.inviter}, {"rights", rights_json(i.rights)},
+                    std::cout << json{{"group_id", i.group_id},
+                                      {"inviter", i.inviter},
+                                      {"rights", rights_json(i.rights)},
                                       {"accepted", i.accepted}}
                                      .dump()
                               << '\n';
@@ -270,7 +279,8 @@ void add_listing(CLI::App& app, int* exit_status) {
 
 // Subcommands of the form `twofold VERB ARG [ARG]` that print nothing on success.
 void add_simple(CLI::App& app, int* exit_status, const std::string& verb, const std::string& help,
-                std::vector<std::string> positional, std::function<Status(Member&, const std::vector<std::string>&)> run) {
+                std::vector<std::string> positional,
+                std::function<Status(Member&, const std::vector<std::string>&)> run) {
     struct Args {
         Common common;
         std::vector<std::string> values;
@@ -280,9 +290,8 @@ void add_simple(CLI::App& app, int* exit_status, const std::string& verb, const 
     CLI::App* cmd = app.add_subcommand(verb, help);
     add_common(cmd, a->common);
     for (std::size_t i = 0; i < positional.size(); ++i) cmd->add_option(positional[i], a->values[i])->required();
-    cmd->callback([a, exit_status, run] {
-        *exit_status = with_member(a->common, [&](Member& m) { return run(m, a->values); });
-    });
+    cmd->callback(
+        [a, exit_status, run] { *exit_status = with_member(a->common, [&](Member& m) { return run(m, a->values); }); });
 }
 
 void add_invite(CLI::App& app, int* exit_status) {
@@ -407,8 +416,10 @@ void add_keys_show(CLI::App& app, int* exit_status) {
             auto keys = m.current_keys(a->group);
             if (!keys) return keys.error();
             if (a->common.json) {
-                std::cout << json{{"rn1_generation", keys->rn1_generation}, {"rn2_epoch", keys->rn2_epoch},
-                                  {"rn1", keys->rn1_hex}, {"gk", keys->gk_hex}}
+                std::cout << json{{"rn1_generation", keys->rn1_generation},
+                                  {"rn2_epoch", keys->rn2_epoch},
+                                  {"rn1", keys->rn1_hex},
+                                  {"gk", keys->gk_hex}}
                                  .dump()
                           << '\n';
             } else {

@@ -29,12 +29,12 @@ struct Rights {
 
 struct InitOptions {
     std::string account;
-    std::string password;          // for the GMS account (kept in the encrypted store)
-    std::string gms;               // HOST:PORT
-    std::string gms_fingerprint;   // sha256:HEX, pinned
-    std::string gms_signing_key;   // HEX, from `twofold-gms info`: checks membership statements
-    std::string relay;             // HOST:PORT
-    std::string relay_fingerprint; // sha256:HEX, pinned
+    std::string password;           // for the GMS account (kept in the encrypted store)
+    std::string gms;                // HOST:PORT
+    std::string gms_fingerprint;    // sha256:HEX, pinned
+    std::string gms_signing_key;    // HEX, from `twofold-gms info`: checks membership statements
+    std::string relay;              // HOST:PORT
+    std::string relay_fingerprint;  // sha256:HEX, pinned
     crypto::PwhashLimits store_limits = crypto::PwhashLimits::interactive();
 };
 
@@ -45,9 +45,9 @@ struct GroupPolicyOptions {
 };
 
 struct GroupInfo {
-    std::string id;    // hex
-    std::string name;  // empty until RN1 arrives
-    std::string state; // "active", "awaiting-keys", "removed"
+    std::string id;     // hex
+    std::string name;   // empty until RN1 arrives
+    std::string state;  // "active", "awaiting-keys", "removed"
     Rights rights;
     bool strict = false;
     std::uint64_t rn1_generation = 0;
@@ -115,8 +115,8 @@ class Member {
     // Keeps both connections open and calls on_event as things arrive, until should_stop()
     // returns true (checked at least every `poll`). `outgoing` is asked for text to send.
     Status follow(const std::optional<std::string>& group, const std::function<void(const Event&)>& on_event,
-                  const std::function<std::optional<std::string>()>& outgoing,
-                  const std::function<bool()>& should_stop, std::chrono::milliseconds poll);
+                  const std::function<std::optional<std::string>()>& outgoing, const std::function<bool()>& should_stop,
+                  std::chrono::milliseconds poll);
 
     Status remove(const std::string& group, const std::string& account);
     Status leave(const std::string& group);

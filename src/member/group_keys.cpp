@@ -11,8 +11,8 @@ Status GroupKeys::add_rn1(std::uint64_t generation, crypto::Rn1 rn1) {
                                                  " differs from the first: refusing it");
     }
     if (!rn1s_.empty() && generation + grace_ < rn1s_.rbegin()->first) {
-        return make_error(Errc::stale_epoch, "RN1 generation " + std::to_string(generation) +
-                                                 " is older than the grace period");
+        return make_error(Errc::stale_epoch,
+                          "RN1 generation " + std::to_string(generation) + " is older than the grace period");
     }
     rn1s_.emplace(generation, std::move(rn1));
     prune();
@@ -60,8 +60,8 @@ std::optional<EpochId> GroupKeys::current() const {
 }
 
 Result<crypto::EpochKeySchedule> GroupKeys::schedule(EpochId epoch) const {
-    const std::string where = "epoch (rn1 " + std::to_string(epoch.rn1_generation) + ", rn2 " +
-                              std::to_string(epoch.rn2_epoch) + ")";
+    const std::string where =
+        "epoch (rn1 " + std::to_string(epoch.rn1_generation) + ", rn2 " + std::to_string(epoch.rn2_epoch) + ")";
     auto rn1 = rn1s_.find(epoch.rn1_generation);
     if (rn1 == rn1s_.end()) {
         if (rn1s_.empty() || epoch.rn1_generation > rn1s_.rbegin()->first) {

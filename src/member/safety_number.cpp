@@ -15,9 +15,9 @@ std::string safety_number(const crypto::SignPublicKey& identity_key) {
     const auto digest = crypto::sha256(input);
 
     std::string out;
-    for (int group = 0; group < 6; ++group) {
+    for (std::size_t group = 0; group < 6; ++group) {
         std::uint64_t v = 0;
-        for (int i = 0; i < 5; ++i) v = (v << 8) | digest[static_cast<std::size_t>(group * 5 + i)];
+        for (std::size_t i = 0; i < 5; ++i) v = (v << 8) | digest[group * 5 + i];
         char digits[8];
         std::snprintf(digits, sizeof digits, "%05u", static_cast<unsigned>(v % 100000));
         if (group > 0) out.push_back(' ');

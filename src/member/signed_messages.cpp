@@ -61,8 +61,8 @@ Status check_size(std::string_view what, const std::string& field, std::size_t s
 
 Status check_account(std::string_view what, const std::string& account) {
     if (account.empty() || account.size() > wire::kAccountMaxBytes) {
-        return make_error(Errc::malformed, std::string(what) + " must be 1-" + std::to_string(wire::kAccountMaxBytes) +
-                                               " bytes");
+        return make_error(Errc::malformed,
+                          std::string(what) + " must be 1-" + std::to_string(wire::kAccountMaxBytes) + " bytes");
     }
     return {};
 }
@@ -108,8 +108,8 @@ bool grants_within(const v1::Rights& granted, const v1::Rights& held) {
 
 }  // namespace
 
-v1::Invitation make_invitation(const crypto::SigningKey& inviter, const std::string& inviter_account,
-                               ByteView group_id, const v1::Rights& rights, const crypto::SignPublicKey& invitee_key,
+v1::Invitation make_invitation(const crypto::SigningKey& inviter, const std::string& inviter_account, ByteView group_id,
+                               const v1::Rights& rights, const crypto::SignPublicKey& invitee_key,
                                const v1::MembershipStatement& inviter_statement) {
     v1::Invitation i;
     i.set_group_id(to_string(group_id));
@@ -143,8 +143,7 @@ Status verify_invitation(const v1::Invitation& i, const crypto::SignPublicKey& m
     if (auto s = wire::verify_statement(st, gms_key, now_unix); !s) {
         return make_error(s.error().code, "inviter's " + s.error().message);
     }
-    if (st.group_id() != i.group_id() || st.identity_key() != i.inviter_key() ||
-        st.account() != i.inviter_account()) {
+    if (st.group_id() != i.group_id() || st.identity_key() != i.inviter_key() || st.account() != i.inviter_account()) {
         return make_error(Errc::forbidden, "inviter's membership statement is for another group, key or account");
     }
     if (!st.rights().may_invite()) {
@@ -179,8 +178,8 @@ Status verify_acceptance(const v1::Acceptance& a, const v1::Invitation& sent) {
     return check_signature("acceptance", a.invitee_key(), acceptance_bytes(a), a.signature());
 }
 
-Result<v1::Rn1Delivery> make_rn1_delivery(const crypto::SigningKey& sender, ByteView group_id,
-                                          std::uint64_t generation, ByteView invitation_nonce, const crypto::Rn1& rn1,
+Result<v1::Rn1Delivery> make_rn1_delivery(const crypto::SigningKey& sender, ByteView group_id, std::uint64_t generation,
+                                          ByteView invitation_nonce, const crypto::Rn1& rn1,
                                           const crypto::GroupName& name, const crypto::SignPublicKey& recipient) {
     auto x_recipient = crypto::x25519_public_from_ed25519(recipient);
     if (!x_recipient) return x_recipient.error();
@@ -207,7 +206,8 @@ Result<Rn1Contents> open_rn1_delivery(const v1::Rn1Delivery& d, const crypto::Si
         if (!s) return s.error();
     }
     if (!d.invitation_nonce().empty()) {
-        if (auto s = check_size("rn1 delivery nonce", d.invitation_nonce(), kInvitationNonceBytes); !s) return s.error();
+        if (auto s = check_size("rn1 delivery nonce", d.invitation_nonce(), kInvitationNonceBytes); !s)
+            return s.error();
     }
     if (auto s = check_signature("rn1 delivery", d.sender_key(), rn1_delivery_bytes(d), d.signature()); !s) {
         return s.error();
@@ -217,8 +217,8 @@ Result<Rn1Contents> open_rn1_delivery(const v1::Rn1Delivery& d, const crypto::Si
     const ByteView plain = opened->span();
     if (plain.size() <= crypto::kRn1Bytes) return make_error(Errc::malformed, "rn1 delivery holds no group name");
     const ByteView name_bytes = plain.subspan(crypto::kRn1Bytes);
-    auto name = crypto::GroupName::parse(
-        std::string_view(reinterpret_cast<const char*>(name_bytes.data()), name_bytes.size()));
+    auto name =
+        crypto::GroupName::parse(std::string_view(reinterpret_cast<const char*>(name_bytes.data()), name_bytes.size()));
     if (!name) return make_error(Errc::malformed, "rn1 delivery: " + name.error().message);
     return Rn1Contents{crypto::Rn1::copy_of(plain.first<crypto::kRn1Bytes>()), std::move(*name)};
 }

@@ -20,8 +20,8 @@ namespace twofold::member {
 
 inline constexpr std::size_t kInvitationNonceBytes = 16;
 
-v1::Invitation make_invitation(const crypto::SigningKey& inviter, const std::string& inviter_account,
-                               ByteView group_id, const v1::Rights& rights, const crypto::SignPublicKey& invitee_key,
+v1::Invitation make_invitation(const crypto::SigningKey& inviter, const std::string& inviter_account, ByteView group_id,
+                               const v1::Rights& rights, const crypto::SignPublicKey& invitee_key,
                                const v1::MembershipStatement& inviter_statement);
 
 // The invitee's check before it trusts anything: the invitation names `me`, the inviter's
@@ -40,8 +40,8 @@ v1::Acceptance make_acceptance(const crypto::SigningKey& invitee, const std::str
 Status verify_acceptance(const v1::Acceptance& acceptance, const v1::Invitation& sent);
 
 // RN1 ‖ group name sealed to the recipient, signed by the sender. An empty nonce is a rotation.
-Result<v1::Rn1Delivery> make_rn1_delivery(const crypto::SigningKey& sender, ByteView group_id,
-                                          std::uint64_t generation, ByteView invitation_nonce, const crypto::Rn1& rn1,
+Result<v1::Rn1Delivery> make_rn1_delivery(const crypto::SigningKey& sender, ByteView group_id, std::uint64_t generation,
+                                          ByteView invitation_nonce, const crypto::Rn1& rn1,
                                           const crypto::GroupName& name, const crypto::SignPublicKey& recipient);
 
 struct Rn1Contents {

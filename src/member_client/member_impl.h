@@ -23,7 +23,7 @@ namespace twofold {
 // How long a one-shot sync waits for the relay to go quiet after its last delivery.
 inline constexpr std::chrono::milliseconds kRelayQuiet{300};
 // A member rotates RN1 on this long interval, besides on demand and on removal in strict groups.
-inline constexpr std::uint64_t kRn1IntervalSeconds = 7 * 24 * 3600;
+inline constexpr std::uint64_t kRn1IntervalSeconds = std::uint64_t{7} * 24 * 3600;
 
 class Member::Impl {
   public:
