@@ -6,6 +6,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <iterator>
@@ -53,6 +54,9 @@ int fail(const Error& e) {
 
 // Opens the member, runs `body`, and turns any error into one line and a non-zero status.
 int with_member(const Common& c, const std::function<Status(Member&)>& body) {
+    if (!std::filesystem::exists(std::filesystem::path(c.home) / "member.db")) {
+        return fail(Error{Errc::unknown, "no member in " + c.home + ": run `twofold init` first"});
+    }
     auto passphrase = read_secret(c.passphrase_file, "TWOFOLD_PASSPHRASE", "passphrase for " + c.home);
     if (!passphrase) return fail(passphrase.error());
     auto member = Member::open(c.home, *passphrase);
