@@ -30,6 +30,9 @@ class EpochKeySchedule {
     explicit EpochKeySchedule(const GroupKey& gk);
 
     AeadKey message_key(const SignPublicKey& sender, std::uint64_t sequence) const;
+    // The same key into one the caller keeps: a fresh secure allocation costs several system
+    // calls, more than the rest of a small message's protection.
+    void message_key_into(const SignPublicKey& sender, std::uint64_t sequence, AeadKey& out) const;
     const KeyConfirmationId& key_confirmation_id() const noexcept { return confirmation_id_; }
 
   private:

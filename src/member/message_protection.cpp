@@ -129,12 +129,12 @@ Result<Bytes> protect_message(ByteView group_id, EpochId epoch, const crypto::Ep
     // Encrypt straight into the message's field: no copy of a large ciphertext.
     std::string& ciphertext = *message.mutable_ciphertext();
     ciphertext.resize(plaintext.size() + crypto::kAeadTagBytes);
-    const crypto::AeadKey key = keys.message_key(sender.public_key(), sequence);
-    if (auto s = crypto::aead_encrypt(key.span(), nonce, plaintext, group_message_associated_data(header),
-                                      as_writable_bytes(ciphertext));
-        !s) {
-        return s.error();
-    }
+    thread_local crypto::AeadKey key;  // one secure allocation per thread, not one per message
+    keys.message_key_into(sender.public_key(), sequence, key);
+    const Status encrypted = crypto::aead_encrypt(key.span(), nonce, plaintext,
+                                                  group_message_associated_data(header), as_writable_bytes(ciphertext));
+    crypto::wipe(key.mutable_span());
+    if (!encrypted) return encrypted.error();
     message.set_signature(to_string(sender.sign(group_message_signed_bytes(message))));
 
     Bytes out(message.ByteSizeLong());
@@ -172,11 +172,14 @@ Status open_message_into(const v1::GroupMessage& message, const crypto::EpochKey
 
     crypto::SignPublicKey sender{};
     std::copy_n(header.sender_key().begin(), sender.size(), sender.begin());
-    const crypto::AeadKey key = keys.message_key(sender, header.sequence());
+    thread_local crypto::AeadKey key;
+    keys.message_key_into(sender, header.sequence(), key);
     const std::string& ciphertext = message.ciphertext();
     plaintext.resize(ciphertext.size() - crypto::kAeadTagBytes);
-    if (!crypto::aead_decrypt(key.span(), as_bytes(header.nonce()), as_bytes(ciphertext),
-                              group_message_associated_data(header), plaintext.mutable_span())) {
+    const Status decrypted = crypto::aead_decrypt(key.span(), as_bytes(header.nonce()), as_bytes(ciphertext),
+                                                  group_message_associated_data(header), plaintext.mutable_span());
+    crypto::wipe(key.mutable_span());
+    if (!decrypted) {
         plaintext.resize(0);
         return make_error(Errc::auth_failed, "ciphertext was altered");
     }

@@ -81,6 +81,7 @@ class Member::Impl {
     std::vector<Event> events_;
     bool to_inbox_ = true;  // follow() hands events straight to its caller
     std::uint64_t next_inbox_ = 0;
+    crypto::SecretBuffer plaintext_;  // reused: a secure allocation per message costs syscalls
 };
 
 std::uint64_t now_unix();

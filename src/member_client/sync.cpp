@@ -344,8 +344,7 @@ Status Member::Impl::open_group_message(Group& g, const v1::Envelope& envelope) 
         window = *parsed;
     }
     if (auto s = window.check(h.sequence()); !s) return s;
-    auto plain = member::open_message(*message, *schedule);
-    if (!plain) return plain.error();
+    if (auto s = member::open_message_into(*message, *schedule, plaintext_); !s) return s;
     window.mark(h.sequence());
     (*g.info.mutable_replay())[sender_hex] = str(window.serialise());
 
@@ -353,7 +352,7 @@ Status Member::Impl::open_group_message(Group& g, const v1::Envelope& envelope) 
     e.kind = Event::Kind::message;
     e.group = group_label(g);
     e.sender = sender->account();
-    e.text.assign(plain->span().begin(), plain->span().end());
+    e.text.assign(plaintext_.span().begin(), plaintext_.span().end());
     e.rn1_generation = epoch.rn1_generation;
     e.rn2_epoch = epoch.rn2_epoch;
     emit(std::move(e));
