@@ -1,5 +1,6 @@
 #include "gms_command.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include "crypto/random.h"
 #include "crypto/sign.h"
@@ -53,6 +55,29 @@ double rss_mib(pid_t pid) {
     return 0;
 }
 
+// CPU seconds (user + system) a process has used so far, from /proc.
+double cpu_seconds(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    double ticks = 0;
+    for (int k = 3; k <= 15 && rest >> field; ++k) {
+        if (k == 14 || k == 15) ticks += std::stod(field);  // utime, stime
+    }
+    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double own_cpu_seconds() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    const auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return s(u.ru_utime) + s(u.ru_stime);
+}
+
 // The load: N connections, one per member, G groups each led by its first member. Each leader
 // keeps K membership changes in flight, each toggling one of its last K members out and in;
 // every member acknowledges every rekey it receives, as the protocol asks. Delivery is timed
@@ -60,8 +85,8 @@ double rss_mib(pid_t pid) {
 // membership epoch (changes in one batch share an epoch and a rekey).
 class GmsLoad {
   public:
-    GmsLoad(const GmsOptions& o, net::Endpoint endpoint, std::string fingerprint)
-        : o_(o), pool_(std::move(endpoint), std::move(fingerprint), [this](std::size_t i, ByteView p) { on_frame(i, p); }) {
+    GmsLoad(const GmsOptions& o, net::Endpoint endpoint, std::string fingerprint, pid_t gms_pid)
+        : o_(o), gms_pid_(gms_pid), pool_(std::move(endpoint), std::move(fingerprint), [this](std::size_t i, ByteView p) { on_frame(i, p); }) {
         const auto gid = crypto::random_array<8>();
         prefix_ = std::string(gid.begin(), gid.end());
     }
@@ -110,6 +135,8 @@ class GmsLoad {
         // The measured part.
         measuring_ = true;
         const auto start = Clock::now();
+        const double gms_cpu0 = gms_pid_ > 0 ? cpu_seconds(gms_pid_) : 0;
+        const double own_cpu0 = own_cpu_seconds();
         for (Group& gr : groups_) {
             gr.stable = gr.members.size() - std::min(o_.in_flight, gr.members.size() - 1);
             for (std::size_t k = gr.stable; k < gr.members.size(); ++k) next_change(gr, gr.members[k]);
@@ -117,10 +144,22 @@ class GmsLoad {
         const auto done = [&] { return answered_ >= o_.changes && pending_deliveries_ == 0; };
         if (auto s = pool_.run_until(done, 600s); !s) return s;
         elapsed_s_ = std::chrono::duration<double>(last_answer_ - start).count();
+        const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+        gms_cpu_s_ = gms_pid_ > 0 ? cpu_seconds(gms_pid_) - gms_cpu0 : 0;
+        own_cpu_s_ = own_cpu_seconds() - own_cpu0;
+        wall_s_ = wall_s;
         return {};
     }
 
     double changes_per_s() const { return static_cast<double>(answered_) / elapsed_s_; }
+    // Rekeys the measured changes produced (each batch of changes to a group shares one).
+    std::size_t rekeys() const { return delivery_ms_.size(); }
+    // CPU over the measured part, in cores' worth and per change: what the GMS and this load
+    // generator cost, independent of how busy the machine is.
+    double gms_cpu_share() const { return gms_cpu_s_ / wall_s_; }
+    double own_cpu_share() const { return own_cpu_s_ / wall_s_; }
+    double gms_cpu_us_per_change() const { return 1e6 * gms_cpu_s_ / static_cast<double>(answered_); }
+    double own_cpu_us_per_change() const { return 1e6 * own_cpu_s_ / static_cast<double>(answered_); }
     const std::vector<double>& delivery_ms() const { return delivery_ms_; }
 
   private:
@@ -264,6 +303,7 @@ class GmsLoad {
     }
 
     GmsOptions o_;
+    pid_t gms_pid_;
     net::ClientPool pool_;
     std::string prefix_;
     std::vector<Group> groups_;
@@ -278,6 +318,9 @@ class GmsLoad {
     std::string error_;
     Clock::time_point last_answer_;
     double elapsed_s_ = 0;
+    double gms_cpu_s_ = 0;
+    double own_cpu_s_ = 0;
+    double wall_s_ = 1;
     std::vector<double> delivery_ms_;
 };
 
@@ -311,7 +354,7 @@ int run_gms(const GmsOptions& o) {
         }
         endpoint = *ep;
     }
-    GmsLoad load(o, endpoint, fingerprint);
+    GmsLoad load(o, endpoint, fingerprint, server ? server->pid() : 0);
     const Status s = load.run();
     const double rss = server ? rss_mib(server->pid()) : 0;
     if (server) {
@@ -333,13 +376,20 @@ int run_gms(const GmsOptions& o) {
                          .add("rekey_delivery_p50_ms", quantile(lat, 0.5))
                          .add("rekey_delivery_p99_ms", quantile(lat, 0.99))
                          .add("gms_rss_mib", rss)
+                         .add("rekeys", std::uint64_t{load.rekeys()})
+                         .add("gms_cpu_cores", load.gms_cpu_share())
+                         .add("bench_cpu_cores", load.own_cpu_share())
+                         .add("gms_cpu_us_per_change", load.gms_cpu_us_per_change())
+                         .add("bench_cpu_us_per_change", load.own_cpu_us_per_change())
                          .str()
                   << '\n';
     } else {
         std::cout << "gms: " << o.members << " members in " << o.groups << " groups, " << o.changes
                   << " durable membership changes\n"
                   << "  " << load.changes_per_s() << " changes/s; rekey delivery p50 " << quantile(lat, 0.5)
-                  << " ms, p99 " << quantile(lat, 0.99) << " ms; GMS RSS " << rss << " MiB\n";
+                  << " ms, p99 " << quantile(lat, 0.99) << " ms; GMS RSS " << rss << " MiB\n"
+                  << "  " << load.rekeys() << " rekeys; CPU over the measured part: GMS " << load.gms_cpu_share()
+                  << " cores, load generator " << load.own_cpu_share() << " cores\n";
     }
     return 0;
 }

@@ -379,7 +379,7 @@ void GmsCore::on_rekey_ack(ClientId client, AccountId me, std::uint64_t rid, con
     }
     if (ack.epoch() > m->second.acknowledged_epoch) {
         m->second.acknowledged_epoch = ack.epoch();
-        journal_.membership(g->id, me);
+        journal_.acknowledged(g->id, me);
     }
     // An ack without a request id expects no answer (only an error): members acknowledge every
     // rekey, and answering each would double the server's writes.
@@ -472,10 +472,19 @@ void GmsCore::on_lookup(ClientId client, std::uint64_t rid, const v1::LookupAcco
 
 // --- keys -------------------------------------------------------------------------------------
 
+const crypto::X25519PublicKey* GmsCore::sealing_key(AccountId member) const {
+    // The conversion decompresses a curve point (tens of microseconds); an account's identity
+    // key never changes, so each is converted once.
+    if (const auto it = sealing_keys_.find(member); it != sealing_keys_.end()) return &it->second;
+    const auto x25519 = crypto::x25519_public_from_ed25519(accounts_.at(member).identity_key);
+    if (!x25519) return nullptr;
+    return &sealing_keys_.emplace(member, *x25519).first->second;
+}
+
 std::optional<v1::GmsResponse> GmsCore::welcome_for(const Group& g, AccountId member) const {
     if (!g.keys.member_state_into(member, scratch_)) return std::nullopt;
-    const auto x25519 = crypto::x25519_public_from_ed25519(accounts_.at(member).identity_key);
-    if (!x25519) return std::nullopt;
+    const crypto::X25519PublicKey* x25519 = sealing_key(member);
+    if (x25519 == nullptr) return std::nullopt;
     auto sealed = crypto::seal_to(*x25519, scratch_.span());
     if (!sealed) return std::nullopt;
     v1::GmsResponse r;

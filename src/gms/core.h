@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "crypto/sign.h"
+#include "crypto/x25519.h"
 #include "gms/journal.h"
 #include "gms/model.h"
 #include "gms/throttle.h"
@@ -120,6 +121,8 @@ class GmsCore {
     void schedule_renewal(const Group& group, std::uint64_t now_ms);
     // The sealed welcome (path keys and RN2) for one member of a group.
     std::optional<v1::GmsResponse> welcome_for(const Group& group, AccountId member) const;
+    // The X25519 form of a member's identity key, which welcomes are sealed to (cached).
+    const crypto::X25519PublicKey* sealing_key(AccountId member) const;
     v1::GroupStatus status_of(const Group& group, AccountId member) const;
     v1::MembershipStatement statement_for(const Group& group, AccountId member, std::uint64_t now_ms) const;
 
@@ -145,6 +148,7 @@ class GmsCore {
     RequestBudget budget_;
     JournalBuilder journal_;
     mutable crypto::SecretBuffer scratch_;  // welcomes on their way to sealing, reused
+    mutable std::unordered_map<AccountId, crypto::X25519PublicKey> sealing_keys_;
 };
 
 }  // namespace twofold::gms

@@ -19,6 +19,13 @@ struct MembershipRow {
     Membership membership;
 };
 
+// A member's acknowledged RN2 epoch, and nothing else of its row, changed.
+struct AckRow {
+    GroupId group;
+    AccountId account;
+    std::uint64_t acknowledged_epoch;
+};
+
 struct GroupRow {
     GroupId id;
     Policy policy;
@@ -34,13 +41,14 @@ struct Journal {
     std::vector<Account> accounts;             // new accounts
     std::vector<GroupRow> groups;              // created or changed
     std::vector<MembershipRow> memberships;    // added or changed
+    std::vector<AckRow> acks;                  // only the acknowledged epoch changed (the latest)
     std::vector<std::pair<GroupId, AccountId>> removed_memberships;
     std::vector<GroupId> deleted_groups;             // the last member left
     std::vector<std::pair<AccountId, bool>> online;  // login status changes
 
     bool empty() const {
-        return accounts.empty() && groups.empty() && memberships.empty() && removed_memberships.empty() &&
-               deleted_groups.empty() && online.empty();
+        return accounts.empty() && groups.empty() && memberships.empty() && acks.empty() &&
+               removed_memberships.empty() && deleted_groups.empty() && online.empty();
     }
 };
 
@@ -56,10 +64,17 @@ class JournalBuilder {
     void group(const GroupId& id) { groups_.insert(id); }
     void membership(const GroupId& g, AccountId a) {
         removed_.erase({g, a});
+        acked_.erase({g, a});
         memberships_.insert({g, a});
+    }
+    // Only the acknowledged epoch changed: an UPDATE of one column, unless the whole row is
+    // written anyway. Acks to one member coalesce: the row is read when the journal is built.
+    void acknowledged(const GroupId& g, AccountId a) {
+        if (!memberships_.contains({g, a})) acked_.insert({g, a});
     }
     void removed(const GroupId& g, AccountId a) {
         memberships_.erase({g, a});
+        acked_.erase({g, a});
         removed_.insert({g, a});
     }
     void online(AccountId a, bool is_online) { online_.emplace_back(a, is_online); }
@@ -75,6 +90,7 @@ class JournalBuilder {
     std::set<AccountId> accounts_;
     std::set<GroupId> groups_;
     std::set<std::pair<GroupId, AccountId>> memberships_;
+    std::set<std::pair<GroupId, AccountId>> acked_;
     std::set<std::pair<GroupId, AccountId>> removed_;
     std::set<GroupId> deleted_;
     std::vector<std::pair<AccountId, bool>> online_;
@@ -93,6 +109,13 @@ Journal JournalBuilder::build(const Accounts& accounts, const Groups& groups) {
         if (g == groups.end()) continue;
         if (auto it = g->second.members.find(aid); it != g->second.members.end()) {
             j.memberships.push_back({gid, aid, it->second});
+        }
+    }
+    for (const auto& [gid, aid] : acked_) {
+        const auto g = groups.find(gid);
+        if (g == groups.end()) continue;
+        if (auto it = g->second.members.find(aid); it != g->second.members.end()) {
+            j.acks.push_back({gid, aid, it->second.acknowledged_epoch});
         }
     }
     j.removed_memberships.assign(removed_.begin(), removed_.end());

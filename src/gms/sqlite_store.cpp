@@ -53,8 +53,21 @@ std::int64_t as_int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
 }  // namespace
 
+struct SqliteStore::Statements {
+    store::Statement put_account;
+    store::Statement put_group;
+    store::Statement put_member;
+    store::Statement set_ack;
+    store::Statement del_member;
+    store::Statement del_group;
+    store::Statement set_online;
+};
+
 SqliteStore::SqliteStore(store::Database db, crypto::SecretBuffer storage_key)
     : db_(std::move(db)), storage_key_(std::move(storage_key)) {}
+SqliteStore::SqliteStore(SqliteStore&&) noexcept = default;
+SqliteStore& SqliteStore::operator=(SqliteStore&&) noexcept = default;
+SqliteStore::~SqliteStore() = default;
 
 Result<SqliteStore> SqliteStore::open(const std::filesystem::path& data_dir) {
     auto key = store::load_or_create_key_file(data_dir / "storage.key", crypto::kAeadKeyBytes);
@@ -153,26 +166,33 @@ Status SqliteStore::commit(const Journal& j) {
         (void)db_.rollback();
         return e;
     };
-    auto put_account = db_.prepare(
-        "INSERT INTO accounts(id, name, password_hash, identity_key) VALUES (?1, ?2, ?3, ?4)");
-    // An upsert, not INSERT OR REPLACE: a replace deletes the row, and the delete would cascade
-    // to the group's members.
-    auto put_group = db_.prepare(
-        "INSERT INTO groups(id, rn2_interval_seconds, max_members, strict, membership_epoch, "
-        "rn1_generation, rn2_epoch, sealed_keys) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-        "ON CONFLICT(id) DO UPDATE SET rn2_interval_seconds = ?2, max_members = ?3, strict = ?4, "
-        "membership_epoch = ?5, rn1_generation = ?6, rn2_epoch = ?7, sealed_keys = ?8");
-    auto put_member = db_.prepare(
-        "INSERT OR REPLACE INTO members(group_id, account_id, may_invite, may_remove, acknowledged_epoch) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)");
-    auto del_member = db_.prepare("DELETE FROM members WHERE group_id = ?1 AND account_id = ?2");
-    auto del_group = db_.prepare("DELETE FROM groups WHERE id = ?1");
-    auto set_online = db_.prepare("UPDATE accounts SET online = ?2 WHERE id = ?1");
-    for (auto* st : {&put_account, &put_group, &put_member, &del_member, &del_group, &set_online}) {
-        if (!*st) return fail(st->error());
+    if (!statements_) {
+        auto put_account = db_.prepare(
+            "INSERT INTO accounts(id, name, password_hash, identity_key) VALUES (?1, ?2, ?3, ?4)");
+        // An upsert, not INSERT OR REPLACE: a replace deletes the row, and the delete would cascade
+        // to the group's members.
+        auto put_group = db_.prepare(
+            "INSERT INTO groups(id, rn2_interval_seconds, max_members, strict, membership_epoch, "
+            "rn1_generation, rn2_epoch, sealed_keys) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+            "ON CONFLICT(id) DO UPDATE SET rn2_interval_seconds = ?2, max_members = ?3, strict = ?4, "
+            "membership_epoch = ?5, rn1_generation = ?6, rn2_epoch = ?7, sealed_keys = ?8");
+        auto put_member = db_.prepare(
+            "INSERT OR REPLACE INTO members(group_id, account_id, may_invite, may_remove, acknowledged_epoch) "
+            "VALUES (?1, ?2, ?3, ?4, ?5)");
+        auto set_ack = db_.prepare("UPDATE members SET acknowledged_epoch = ?3 WHERE group_id = ?1 AND account_id = ?2");
+        auto del_member = db_.prepare("DELETE FROM members WHERE group_id = ?1 AND account_id = ?2");
+        auto del_group = db_.prepare("DELETE FROM groups WHERE id = ?1");
+        auto set_online = db_.prepare("UPDATE accounts SET online = ?2 WHERE id = ?1");
+        for (auto* st : {&put_account, &put_group, &put_member, &set_ack, &del_member, &del_group, &set_online}) {
+            if (!*st) return fail(st->error());
+        }
+        statements_ = std::make_unique<Statements>(Statements{
+            std::move(*put_account), std::move(*put_group), std::move(*put_member), std::move(*set_ack),
+            std::move(*del_member), std::move(*del_group), std::move(*set_online)});
     }
+    auto& [put_account, put_group, put_member, set_ack, del_member, del_group, set_online] = *statements_;
     for (const Account& a : j.accounts) {
-        if (auto s = put_account->bind(1, as_int(a.id)).bind(2, a.name).bind(3, a.password_hash)
+        if (auto s = put_account.bind(1, as_int(a.id)).bind(2, a.name).bind(3, a.password_hash)
                          .bind(4, ByteView(a.identity_key)).run();
             !s) {
             return fail(s.error());
@@ -180,7 +200,7 @@ Status SqliteStore::commit(const Journal& j) {
     }
     for (const GroupRow& g : j.groups) {
         const Bytes sealed = seal_keys(g);
-        if (auto s = put_group->bind(1, ByteView(g.id)).bind(2, std::int64_t{g.policy.rn2_interval_seconds})
+        if (auto s = put_group.bind(1, ByteView(g.id)).bind(2, std::int64_t{g.policy.rn2_interval_seconds})
                          .bind(3, std::int64_t{g.policy.max_members}).bind(4, std::int64_t{g.policy.strict})
                          .bind(5, as_int(g.membership_epoch)).bind(6, as_int(g.rn1_generation))
                          .bind(7, as_int(g.rn2_epoch)).bind(8, sealed).run();
@@ -189,10 +209,10 @@ Status SqliteStore::commit(const Journal& j) {
         }
     }
     for (const auto& [gid, aid] : j.removed_memberships) {
-        if (auto s = del_member->bind(1, ByteView(gid)).bind(2, as_int(aid)).run(); !s) return fail(s.error());
+        if (auto s = del_member.bind(1, ByteView(gid)).bind(2, as_int(aid)).run(); !s) return fail(s.error());
     }
     for (const MembershipRow& m : j.memberships) {
-        if (auto s = put_member->bind(1, ByteView(m.group)).bind(2, as_int(m.account))
+        if (auto s = put_member.bind(1, ByteView(m.group)).bind(2, as_int(m.account))
                          .bind(3, std::int64_t{m.membership.rights.may_invite})
                          .bind(4, std::int64_t{m.membership.rights.may_remove})
                          .bind(5, as_int(m.membership.acknowledged_epoch)).run();
@@ -200,11 +220,17 @@ Status SqliteStore::commit(const Journal& j) {
             return fail(s.error());
         }
     }
+    for (const AckRow& a : j.acks) {
+        if (auto s = set_ack.bind(1, ByteView(a.group)).bind(2, as_int(a.account)).bind(3, as_int(a.acknowledged_epoch)).run();
+            !s) {
+            return fail(s.error());
+        }
+    }
     for (const GroupId& gid : j.deleted_groups) {
-        if (auto s = del_group->bind(1, ByteView(gid)).run(); !s) return fail(s.error());
+        if (auto s = del_group.bind(1, ByteView(gid)).run(); !s) return fail(s.error());
     }
     for (const auto& [aid, online] : j.online) {
-        if (auto s = set_online->bind(1, as_int(aid)).bind(2, std::int64_t{online}).run(); !s) return fail(s.error());
+        if (auto s = set_online.bind(1, as_int(aid)).bind(2, std::int64_t{online}).run(); !s) return fail(s.error());
     }
     if (auto s = db_.commit(); !s) return fail(s.error());
     return {};

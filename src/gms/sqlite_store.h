@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,12 @@ class SqliteStore {
     Status commit(const Journal& journal);
     Result<std::vector<GroupTableRow>> group_table();
 
+    SqliteStore(SqliteStore&&) noexcept;
+    SqliteStore& operator=(SqliteStore&&) noexcept;
+    ~SqliteStore();
+
   private:
+    struct Statements;  // commit's statements, prepared once
     SqliteStore(store::Database db, crypto::SecretBuffer storage_key);
     Bytes seal_keys(const GroupRow& row);
     Result<GroupKeys> open_keys(const GroupId& id, std::uint64_t rn2_epoch, ByteView sealed);
@@ -40,6 +46,7 @@ class SqliteStore {
     store::Database db_;
     crypto::SecretBuffer storage_key_;
     crypto::SecretBuffer scratch_;  // serialised keys on their way to encryption, reused
+    std::unique_ptr<Statements> statements_;  // after db_: finalised before it closes
 };
 
 }  // namespace twofold::gms

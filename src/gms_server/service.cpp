@@ -76,9 +76,15 @@ struct detail::ServiceState {
     ServiceState(ServiceOptions o, Identity id, SqliteStore s, GmsCore c)
         : options(std::move(o)), identity(std::move(id)), store(std::move(s)), core(std::move(c)) {}
 
-    void flush() {
+    // Closes a batch: applies its changes, commits, then releases what it answered. A batch with
+    // nothing to release (only rekey acknowledgements without a request id, or members going
+    // offline) changed nothing anyone was promised: its rows wait for the next commit, which
+    // comes with the next answered batch or the next tick (`durable` = true), at most
+    // renewal_tick later. So acknowledgements cost no fsync of their own (decision 17).
+    void flush(bool durable) {
         if (broken) return;  // after a failed commit nothing more may be written or sent
         core.end_batch(now_ms(), outbox);
+        if (outbox.empty() && !durable) return;
         const Journal journal = core.take_journal();
         if (const Status s = store.commit(journal); !s) {
             // Memory and disk now disagree: nothing may be acknowledged. Stop; a restart loads
@@ -193,9 +199,9 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
     detail::ServiceState* s = state.get();
     state->server = std::make_unique<net::TlsServer>(
         server_options, [s](net::Connection& conn) { return std::make_unique<GmsSession>(*s, conn); });
-    state->server->after_batch([s] { s->flush(); });
-    state->server->every(options.renewal_tick, [s] { s->flush(); });
-    state->server->on_stop([s] { s->flush(); });
+    state->server->after_batch([s] { s->flush(false); });
+    state->server->every(options.renewal_tick, [s] { s->flush(true); });
+    state->server->on_stop([s] { s->flush(true); });
     return std::unique_ptr<Service>(new Service(std::move(state)));
 }
 

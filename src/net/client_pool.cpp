@@ -3,7 +3,7 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
-#include <deque>
+#include <array>
 
 #include "net/tls_context.h"
 #include "wire/frame.h"
@@ -18,12 +18,23 @@ struct PooledConnection {
     explicit PooledConnection(asio::io_context& io, asio::ssl::context& tls) : stream(io, tls) {}
     asio::ssl::stream<tcp::socket> stream;
     wire::FrameDecoder decoder;
-    std::deque<Bytes> queue;
+    Bytes pending;  // frames queued since the last write began, back to back
+    Bytes out;      // the frames being written
     std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(std::size_t{16} * 1024);
     bool writing = false;
+    bool dirty = false;  // listed for the next write pass
     bool ready = false;
     bool failed = false;
 };
+
+void append_frame(Bytes& out, ByteView payload) {
+    const auto n = static_cast<std::uint32_t>(payload.size());
+    const std::array<std::uint8_t, wire::kFrameHeaderBytes> header{
+        static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16), static_cast<std::uint8_t>(n >> 8),
+        static_cast<std::uint8_t>(n)};
+    out.insert(out.end(), header.begin(), header.end());
+    append(out, payload);
+}
 
 }  // namespace
 
@@ -54,18 +65,43 @@ struct detail::PoolState {
         });
     }
 
+    // Frames queued on one connection while an event is handled go out together, in one TLS
+    // record and one system call, once the event's handler returns (a member answering a batch
+    // of answers sends one write, not one per frame).
+    std::vector<std::size_t> dirty;
+    bool flush_posted = false;
+
+    void mark(std::size_t i) {
+        PooledConnection& c = *connections[i];
+        if (c.dirty || c.writing || !c.ready || c.pending.empty()) return;
+        c.dirty = true;
+        dirty.push_back(i);
+        if (flush_posted) return;
+        flush_posted = true;
+        asio::post(io, [this] {
+            flush_posted = false;
+            std::vector<std::size_t> now;
+            now.swap(dirty);
+            for (const std::size_t k : now) {
+                connections[k]->dirty = false;
+                write(k);
+            }
+        });
+    }
+
     void write(std::size_t i) {
         PooledConnection& c = *connections[i];
-        if (c.writing || c.queue.empty() || !c.ready) return;
+        if (c.writing || c.pending.empty() || !c.ready || c.failed) return;
         c.writing = true;
-        asio::async_write(c.stream, asio::buffer(c.queue.front()), [this, i](const asio::error_code& ec, std::size_t) {
+        c.out.clear();
+        c.out.swap(c.pending);
+        asio::async_write(c.stream, asio::buffer(c.out), [this, i](const asio::error_code& ec, std::size_t) {
             PooledConnection& c = *connections[i];
             c.writing = false;
             if (ec) {
                 c.failed = true;
                 return;
             }
-            c.queue.pop_front();
             write(i);
         });
     }
@@ -116,7 +152,7 @@ Result<std::size_t> ClientPool::connect(std::size_t count, std::chrono::millisec
                 }
                 c.ready = true;
                 s.read(i);
-                s.write(i);
+                s.mark(i);
             });
         });
     }
@@ -129,10 +165,9 @@ Result<std::size_t> ClientPool::connect(std::size_t count, std::chrono::millisec
 }
 
 void ClientPool::send(std::size_t connection, ByteView payload) {
-    auto frame = wire::encode_frame(payload);
-    if (!frame) return;
-    state_->connections[connection]->queue.push_back(std::move(*frame));
-    state_->write(connection);
+    if (payload.size() > wire::kDefaultMaxFrameBytes) return;
+    append_frame(state_->connections[connection]->pending, payload);
+    state_->mark(connection);
 }
 
 Status ClientPool::run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {

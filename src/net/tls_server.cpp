@@ -3,7 +3,7 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
-#include <deque>
+#include <array>
 #include <unordered_map>
 
 #include "net/tls_context.h"
@@ -18,7 +18,19 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kReadChunkBytes = std::size_t{16} * 1024;
-constexpr std::size_t kCoalesceBytes = std::size_t{16} * 1024;  // one TLS record's worth
+// A connection's write buffers keep their capacity between writes up to this size; above it (after
+// a burst) they are released, so a thousand idle connections do not hold a burst's worth each.
+constexpr std::size_t kKeepBufferBytes = std::size_t{64} * 1024;
+
+// Appends one frame (4-byte big-endian length, payload) to a write buffer.
+void append_frame(Bytes& out, ByteView payload) {
+    const auto n = static_cast<std::uint32_t>(payload.size());
+    const std::array<std::uint8_t, wire::kFrameHeaderBytes> header{
+        static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16), static_cast<std::uint8_t>(n >> 8),
+        static_cast<std::uint8_t>(n)};
+    out.insert(out.end(), header.begin(), header.end());
+    append(out, payload);
+}
 
 }  // namespace
 
@@ -57,12 +69,12 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
     std::string peer_;
     std::unique_ptr<Session> session;
     wire::FrameDecoder decoder;
-    std::deque<Bytes> queue;
-    std::size_t queued_bytes = 0;
-    Bytes out;  // the frames being written
+    Bytes pending;  // frames queued since the last write began, back to back
+    Bytes out;      // the frames being written
     Clock::time_point deadline;
     bool closing = false;  // flush the queue, then close
     bool closed = false;
+    bool write_idle = false;  // the write loop waits on write_signal for frames
 
     ConnectionImpl(detail::ServerState& s, tcp::socket socket, std::uint64_t id)
         : server(s),
@@ -78,20 +90,31 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
 
     Status send(ByteView payload) override {
         if (closed || closing) return make_error(Errc::unavailable, "connection " + peer_ + " is closing");
-        auto frame = wire::encode_frame(payload, server.options.max_frame_bytes);
-        if (!frame) return frame.error();
-        if (queued_bytes + frame->size() > server.options.max_queued_bytes) {
+        if (payload.size() > server.options.max_frame_bytes || payload.size() > UINT32_MAX) {
+            return make_error(Errc::too_large, "frame of " + std::to_string(payload.size()) +
+                                                   " bytes exceeds the maximum of " +
+                                                   std::to_string(server.options.max_frame_bytes));
+        }
+        if (pending.size() + wire::kFrameHeaderBytes + payload.size() > server.options.max_queued_bytes) {
             shut("peer too slow: send queue over " + std::to_string(server.options.max_queued_bytes) + " bytes");
             return make_error(Errc::unavailable, "connection " + peer_ + " closed: peer too slow to read");
         }
-        queued_bytes += frame->size();
-        queue.push_back(std::move(*frame));
-        write_signal.cancel();
+        // Straight into the write buffer: a rekey fanned out to fifty members is copied once per
+        // member (here), and OpenSSL encrypts from this buffer.
+        append_frame(pending, payload);
+        wake_writer();
         return {};
     }
 
     void close() override {
         closing = true;
+        wake_writer();
+    }
+
+    // One wake-up per idle period, however many frames a batch queues for this peer.
+    void wake_writer() {
+        if (!write_idle) return;
+        write_idle = false;
         write_signal.cancel();
     }
 
@@ -129,24 +152,23 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
     awaitable<void> write_loop() {
         auto self = shared_from_this();
         while (!closed) {
-            if (queue.empty()) {
+            if (pending.empty()) {
                 if (closing) {
                     shut("closed by the server");
                     co_return;
                 }
                 write_signal.expires_at(Clock::time_point::max());
+                write_idle = true;
                 asio::error_code ec;
                 co_await write_signal.async_wait(asio::redirect_error(use_awaitable, ec));
+                write_idle = false;
                 continue;
             }
-            // Everything queued goes out in one TLS record and one system call (up to a cap):
-            // a batch often leaves several frames for one peer.
+            // Everything queued since the last write goes out in one write: a batch often leaves
+            // several frames for one peer, and they share TLS records and a system call.
             out.clear();
-            while (!queue.empty() && (out.empty() || out.size() + queue.front().size() <= kCoalesceBytes)) {
-                append(out, queue.front());
-                queued_bytes -= queue.front().size();
-                queue.pop_front();
-            }
+            if (out.capacity() > kKeepBufferBytes) Bytes().swap(out);
+            out.swap(pending);
             asio::error_code ec;
             co_await asio::async_write(stream, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
             if (ec) {
