@@ -134,12 +134,14 @@ int run_messages(const MessagesOptions& o) {
     }
     if (o.json) {
         std::cout << JsonLine()
-                         .add("rt_1k_us", *rt_1k)
-                         .add("rt_64k_mb_s", mb_per_s(kLarge, *rt_64k))
+                         // The headline figures are the member's own path (src/member_client opens
+                         // into a kept buffer); the fresh-allocation ones show what that saves.
+                         .add("rt_1k_us", *rt_1k_kept)
+                         .add("rt_64k_mb_s", mb_per_s(kLarge, *rt_64k_kept))
                          .add("raw_aead_rt_64k_mb_s", mb_per_s(kLarge, *raw_64k))
-                         .add("rt_1k_kept_buffer_us", *rt_1k_kept)
-                         .add("rt_64k_us", *rt_64k)
-                         .add("rt_64k_kept_buffer_mb_s", mb_per_s(kLarge, *rt_64k_kept))
+                         .add("rt_1k_fresh_buffer_us", *rt_1k)
+                         .add("rt_64k_us", *rt_64k_kept)
+                         .add("rt_64k_fresh_buffer_mb_s", mb_per_s(kLarge, *rt_64k))
                          .add("raw_aead_rt_64k_us", *raw_64k)
                          .add("sign_verify_64k_blake2b_us", *sig_blake2b)
                          .add("sign_verify_64k_ed25519ph_us", *sig_prehash)
@@ -150,9 +152,9 @@ int run_messages(const MessagesOptions& o) {
     } else {
         std::cout << "group messages, protect + parse + open, signed (median of " << o.runs << " / " << o.large_runs
                   << " runs)\n"
-                  << "  1 KiB:   " << *rt_1k << " us (" << *rt_1k_kept << " us into a kept buffer)\n"
-                  << "  64 KiB:  " << *rt_64k << " us, " << mb_per_s(kLarge, *rt_64k) << " MB/s ("
-                  << mb_per_s(kLarge, *rt_64k_kept) << " MB/s into a kept buffer)\n"
+                  << "  1 KiB:   " << *rt_1k_kept << " us (" << *rt_1k << " us into a fresh buffer)\n"
+                  << "  64 KiB:  " << *rt_64k_kept << " us, " << mb_per_s(kLarge, *rt_64k_kept) << " MB/s ("
+                  << mb_per_s(kLarge, *rt_64k) << " MB/s into a fresh buffer)\n"
                   << "  bare XChaCha20-Poly1305 encrypt + decrypt, 64 KiB: " << *raw_64k << " us, "
                   << mb_per_s(kLarge, *raw_64k) << " MB/s\n"
                   << "  sign + verify 64 KiB: BLAKE2b-256 + Ed25519 " << *sig_blake2b << " us, Ed25519ph "
