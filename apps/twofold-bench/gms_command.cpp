@@ -74,7 +74,9 @@ double cpu_seconds(pid_t pid) {
 double own_cpu_seconds() {
     rusage u{};
     ::getrusage(RUSAGE_SELF, &u);
-    const auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    const auto s = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
     return s(u.ru_utime) + s(u.ru_stime);
 }
 
@@ -86,7 +88,9 @@ double own_cpu_seconds() {
 class GmsLoad {
   public:
     GmsLoad(const GmsOptions& o, net::Endpoint endpoint, std::string fingerprint, pid_t gms_pid)
-        : o_(o), gms_pid_(gms_pid), pool_(std::move(endpoint), std::move(fingerprint), [this](std::size_t i, ByteView p) { on_frame(i, p); }) {
+        : o_(o),
+          gms_pid_(gms_pid),
+          pool_(std::move(endpoint), std::move(fingerprint), [this](std::size_t i, ByteView p) { on_frame(i, p); }) {
         const auto gid = crypto::random_array<8>();
         prefix_ = std::string(gid.begin(), gid.end());
     }

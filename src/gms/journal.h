@@ -32,9 +32,11 @@ struct GroupRow {
     std::uint64_t membership_epoch;
     std::uint64_t rn1_generation;
     std::uint64_t rn2_epoch;
-    // The group's LKH tree and RN2, serialised and encrypted by the store at commit time. A
-    // journal is committed before the core changes again, so the pointer is still good then.
+    // The group's LKH tree and RN2, serialised and encrypted by the store: by SqliteStore::seal
+    // when the journal is taken (the service commits on another thread while the core moves on),
+    // or at commit time if the pointer is still set (the core has not changed since).
     const GroupKeys* keys;
+    Bytes sealed_keys;
 };
 
 struct Journal {
@@ -102,7 +104,7 @@ Journal JournalBuilder::build(const Accounts& accounts, const Groups& groups) {
     for (AccountId id : accounts_) j.accounts.push_back(accounts.at(id));
     for (const GroupId& id : groups_) {
         const Group& g = groups.at(id);
-        j.groups.push_back(GroupRow{g.id, g.policy, g.membership_epoch, g.rn1_generation, g.keys.epoch(), &g.keys});
+        j.groups.push_back(GroupRow{g.id, g.policy, g.membership_epoch, g.rn1_generation, g.keys.epoch(), &g.keys, {}});
     }
     for (const auto& [gid, aid] : memberships_) {
         const auto g = groups.find(gid);

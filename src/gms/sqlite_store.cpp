@@ -159,16 +159,37 @@ Result<State> SqliteStore::load() {
     return state;
 }
 
-Status SqliteStore::commit(const Journal& j) {
-    if (j.empty()) return {};
+void SqliteStore::seal(Journal& j) {
+    for (GroupRow& g : j.groups) {
+        if (g.keys == nullptr) continue;
+        g.sealed_keys = seal_keys(g);
+        g.keys = nullptr;
+    }
+}
+
+Status SqliteStore::commit(const Journal& j) { return commit(std::span<const Journal>(&j, 1)); }
+
+Status SqliteStore::commit(std::span<const Journal> journals) {
+    if (std::all_of(journals.begin(), journals.end(), [](const Journal& j) { return j.empty(); })) return {};
     if (auto s = db_.begin(); !s) return s;
-    const auto fail = [&](const Error& e) -> Status {
+    for (const Journal& j : journals) {
+        if (auto s = apply(j); !s) {
+            (void)db_.rollback();
+            return s;
+        }
+    }
+    if (auto s = db_.commit(); !s) {
         (void)db_.rollback();
-        return e;
-    };
+        return s;
+    }
+    return {};
+}
+
+Status SqliteStore::apply(const Journal& j) {
+    const auto fail = [](const Error& e) -> Status { return e; };
     if (!statements_) {
-        auto put_account = db_.prepare(
-            "INSERT INTO accounts(id, name, password_hash, identity_key) VALUES (?1, ?2, ?3, ?4)");
+        auto put_account =
+            db_.prepare("INSERT INTO accounts(id, name, password_hash, identity_key) VALUES (?1, ?2, ?3, ?4)");
         // An upsert, not INSERT OR REPLACE: a replace deletes the row, and the delete would cascade
         // to the group's members.
         auto put_group = db_.prepare(
@@ -179,31 +200,40 @@ Status SqliteStore::commit(const Journal& j) {
         auto put_member = db_.prepare(
             "INSERT OR REPLACE INTO members(group_id, account_id, may_invite, may_remove, acknowledged_epoch) "
             "VALUES (?1, ?2, ?3, ?4, ?5)");
-        auto set_ack = db_.prepare("UPDATE members SET acknowledged_epoch = ?3 WHERE group_id = ?1 AND account_id = ?2");
+        auto set_ack =
+            db_.prepare("UPDATE members SET acknowledged_epoch = ?3 WHERE group_id = ?1 AND account_id = ?2");
         auto del_member = db_.prepare("DELETE FROM members WHERE group_id = ?1 AND account_id = ?2");
         auto del_group = db_.prepare("DELETE FROM groups WHERE id = ?1");
         auto set_online = db_.prepare("UPDATE accounts SET online = ?2 WHERE id = ?1");
         for (auto* st : {&put_account, &put_group, &put_member, &set_ack, &del_member, &del_group, &set_online}) {
             if (!*st) return fail(st->error());
         }
-        statements_ = std::make_unique<Statements>(Statements{
-            std::move(*put_account), std::move(*put_group), std::move(*put_member), std::move(*set_ack),
-            std::move(*del_member), std::move(*del_group), std::move(*set_online)});
+        statements_ = std::make_unique<Statements>(
+            Statements{std::move(*put_account), std::move(*put_group), std::move(*put_member), std::move(*set_ack),
+                       std::move(*del_member), std::move(*del_group), std::move(*set_online)});
     }
     auto& [put_account, put_group, put_member, set_ack, del_member, del_group, set_online] = *statements_;
     for (const Account& a : j.accounts) {
-        if (auto s = put_account.bind(1, as_int(a.id)).bind(2, a.name).bind(3, a.password_hash)
-                         .bind(4, ByteView(a.identity_key)).run();
+        if (auto s = put_account.bind(1, as_int(a.id))
+                         .bind(2, a.name)
+                         .bind(3, a.password_hash)
+                         .bind(4, ByteView(a.identity_key))
+                         .run();
             !s) {
             return fail(s.error());
         }
     }
     for (const GroupRow& g : j.groups) {
-        const Bytes sealed = seal_keys(g);
-        if (auto s = put_group.bind(1, ByteView(g.id)).bind(2, std::int64_t{g.policy.rn2_interval_seconds})
-                         .bind(3, std::int64_t{g.policy.max_members}).bind(4, std::int64_t{g.policy.strict})
-                         .bind(5, as_int(g.membership_epoch)).bind(6, as_int(g.rn1_generation))
-                         .bind(7, as_int(g.rn2_epoch)).bind(8, sealed).run();
+        const Bytes sealed = g.keys != nullptr ? seal_keys(g) : g.sealed_keys;
+        if (auto s = put_group.bind(1, ByteView(g.id))
+                         .bind(2, std::int64_t{g.policy.rn2_interval_seconds})
+                         .bind(3, std::int64_t{g.policy.max_members})
+                         .bind(4, std::int64_t{g.policy.strict})
+                         .bind(5, as_int(g.membership_epoch))
+                         .bind(6, as_int(g.rn1_generation))
+                         .bind(7, as_int(g.rn2_epoch))
+                         .bind(8, sealed)
+                         .run();
             !s) {
             return fail(s.error());
         }
@@ -212,16 +242,21 @@ Status SqliteStore::commit(const Journal& j) {
         if (auto s = del_member.bind(1, ByteView(gid)).bind(2, as_int(aid)).run(); !s) return fail(s.error());
     }
     for (const MembershipRow& m : j.memberships) {
-        if (auto s = put_member.bind(1, ByteView(m.group)).bind(2, as_int(m.account))
+        if (auto s = put_member.bind(1, ByteView(m.group))
+                         .bind(2, as_int(m.account))
                          .bind(3, std::int64_t{m.membership.rights.may_invite})
                          .bind(4, std::int64_t{m.membership.rights.may_remove})
-                         .bind(5, as_int(m.membership.acknowledged_epoch)).run();
+                         .bind(5, as_int(m.membership.acknowledged_epoch))
+                         .run();
             !s) {
             return fail(s.error());
         }
     }
     for (const AckRow& a : j.acks) {
-        if (auto s = set_ack.bind(1, ByteView(a.group)).bind(2, as_int(a.account)).bind(3, as_int(a.acknowledged_epoch)).run();
+        if (auto s = set_ack.bind(1, ByteView(a.group))
+                         .bind(2, as_int(a.account))
+                         .bind(3, as_int(a.acknowledged_epoch))
+                         .run();
             !s) {
             return fail(s.error());
         }
@@ -232,7 +267,6 @@ Status SqliteStore::commit(const Journal& j) {
     for (const auto& [aid, online] : j.online) {
         if (auto s = set_online.bind(1, as_int(aid)).bind(2, std::int64_t{online}).run(); !s) return fail(s.error());
     }
-    if (auto s = db_.commit(); !s) return fail(s.error());
     return {};
 }
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ class SqliteStore {
     Result<State> load();
     // One transaction: committed (and fsync'd) when this returns ok.
     Status commit(const Journal& journal);
+    // Several journals, in order, in one transaction (one fsync): a group commit across batches.
+    Status commit(std::span<const Journal> journals);
+    // Encrypts the journal's group keys now and drops its pointers into the core, so it can be
+    // committed on another thread while the core changes. Not concurrently with itself.
+    void seal(Journal& journal);
     Result<std::vector<GroupTableRow>> group_table();
 
     SqliteStore(SqliteStore&&) noexcept;
@@ -41,6 +47,7 @@ class SqliteStore {
     struct Statements;  // commit's statements, prepared once
     SqliteStore(store::Database db, crypto::SecretBuffer storage_key);
     Bytes seal_keys(const GroupRow& row);
+    Status apply(const Journal& journal);  // inside a transaction
     Result<GroupKeys> open_keys(const GroupId& id, std::uint64_t rn2_epoch, ByteView sealed);
 
     store::Database db_;

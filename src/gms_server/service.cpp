@@ -2,7 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "crypto/hex.h"
@@ -73,33 +78,146 @@ struct detail::ServiceState {
     std::vector<Outgoing> outbox;
     bool broken = false;  // a commit failed: memory is ahead of disk
 
+    // The commit thread (decision 18). The server thread closes a batch, seals its journal and
+    // queues it with the batch's answers; the commit thread writes everything queued in one
+    // transaction (one fsync, so batches that queue up behind a slow fsync share the next one),
+    // then hands the answers back, in order, to the server thread, which sends them. Meanwhile
+    // the server thread reads and handles the next batch instead of waiting on the disk.
+    struct Batch {
+        Journal journal;
+        std::vector<Outgoing> outbox;
+    };
+    std::mutex mutex;
+    std::condition_variable work_ready;            // the commit thread waits for batches
+    std::condition_variable all_done;              // drain() waits for the commit thread
+    std::deque<Batch> queued;                      // guarded by mutex
+    std::vector<std::vector<Outgoing>> committed;  // guarded: on disk, not yet sent, in order
+    bool committing = false;                       // guarded
+    bool release_posted = false;                   // guarded
+    bool quit = false;                             // guarded
+    std::string failure;                           // guarded: why the commit failed
+    std::atomic<bool> commit_failed{false};
+    std::thread committer;
+
     ServiceState(ServiceOptions o, Identity id, SqliteStore s, GmsCore c)
         : options(std::move(o)), identity(std::move(id)), store(std::move(s)), core(std::move(c)) {}
+    ~ServiceState() { stop_committer(); }
+    ServiceState(const ServiceState&) = delete;
+    ServiceState& operator=(const ServiceState&) = delete;
 
-    // Closes a batch: applies its changes, commits, then releases what it answered. A batch with
-    // nothing to release (only rekey acknowledgements without a request id, or members going
-    // offline) changed nothing anyone was promised: its rows wait for the next commit, which
-    // comes with the next answered batch or the next tick (`durable` = true), at most
-    // renewal_tick later. So acknowledgements cost no fsync of their own (decision 17).
+    // Closes a batch: applies its changes, then queues the journal for commit with what the batch
+    // answered, which is sent only once the commit is on disk. A batch with nothing to send (only
+    // rekey acknowledgements without a request id, or members going offline) changed nothing
+    // anyone was promised: its rows wait for the next commit, which comes with the next answered
+    // batch or the next tick (`durable` = true), at most renewal_tick later. So acknowledgements
+    // cost no fsync of their own (decision 17).
     void flush(bool durable) {
-        if (broken) return;  // after a failed commit nothing more may be written or sent
+        if (broken || commit_failed) return;  // after a failed commit nothing more may be written or sent
         core.end_batch(now_ms(), outbox);
         if (outbox.empty() && !durable) return;
-        const Journal journal = core.take_journal();
-        if (const Status s = store.commit(journal); !s) {
-            // Memory and disk now disagree: nothing may be acknowledged. Stop; a restart loads
-            // the last committed state, which is all that was ever promised to anyone.
-            spdlog::critical("commit failed, stopping: {}", s.error().message);
-            broken = true;
-            outbox.clear();
-            server->stop();
-            return;
-        }
-        for (Outgoing& o : outbox) {
-            const auto it = connections.find(o.to);
-            if (it != connections.end()) (void)it->second->send(*o.payload);
+        Journal journal = core.take_journal();
+        if (journal.empty() && outbox.empty()) return;
+        store.seal(journal);  // reads the core's keys here, on the server thread
+        {
+            const std::lock_guard lock(mutex);
+            if (journal.empty() && queued.empty() && !committing) {
+                // Nothing changed and nothing is waiting for the disk: the answers (statements,
+                // lookups) can go now without overtaking anything.
+                committed.push_back(std::move(outbox));
+            } else {
+                queued.push_back(Batch{std::move(journal), std::move(outbox)});
+            }
         }
         outbox.clear();
+        work_ready.notify_one();
+        release();
+    }
+
+    void commit_loop() {
+        std::unique_lock lock(mutex);
+        for (;;) {
+            work_ready.wait(lock, [this] { return quit || !queued.empty(); });
+            if (queued.empty()) return;
+            std::deque<Batch> work;
+            work.swap(queued);
+            committing = true;
+            lock.unlock();
+            std::vector<Journal> journals;
+            journals.reserve(work.size());
+            for (Batch& b : work) journals.push_back(std::move(b.journal));
+            const Status s = store.commit(journals);
+            lock.lock();
+            committing = false;
+            if (!s) {
+                // Memory and disk now disagree: nothing may be acknowledged. Stop; a restart loads
+                // the last committed state, which is all that was ever promised to anyone.
+                commit_failed = true;
+                failure = s.error().message;
+                queued.clear();
+                all_done.notify_all();
+                server->post([this] { on_commit_failed(); });
+                return;
+            }
+            for (Batch& b : work) committed.push_back(std::move(b.outbox));
+            if (!release_posted) {
+                release_posted = true;
+                server->post([this] { release(); });
+            }
+            all_done.notify_all();
+        }
+    }
+
+    // On the server thread: sends the answers of every committed batch, in order.
+    void release() {
+        std::vector<std::vector<Outgoing>> ready;
+        {
+            const std::lock_guard lock(mutex);
+            ready.swap(committed);
+            release_posted = false;
+        }
+        for (std::vector<Outgoing>& batch : ready) {
+            for (Outgoing& o : batch) {
+                const auto it = connections.find(o.to);
+                if (it != connections.end()) (void)it->second->send(*o.payload);
+            }
+        }
+    }
+
+    void on_commit_failed() {
+        if (broken) return;
+        std::string why;
+        {
+            const std::lock_guard lock(mutex);
+            why = failure;
+            committed.clear();
+        }
+        spdlog::critical("commit failed, stopping: {}", why);
+        broken = true;
+        outbox.clear();
+        server->stop();
+    }
+
+    // On the server thread: waits until everything queued is on disk, then sends its answers.
+    void drain() {
+        {
+            std::unique_lock lock(mutex);
+            all_done.wait(lock, [this] { return queued.empty() && !committing; });
+        }
+        if (commit_failed) return on_commit_failed();
+        release();
+    }
+
+    void start_committer() {
+        committer = std::thread([this] { commit_loop(); });
+    }
+    void stop_committer() {
+        if (!committer.joinable()) return;
+        {
+            const std::lock_guard lock(mutex);
+            quit = true;
+        }
+        work_ready.notify_one();
+        committer.join();
     }
 
     void run_password_job(PasswordJob job) {
@@ -201,7 +319,10 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
         server_options, [s](net::Connection& conn) { return std::make_unique<GmsSession>(*s, conn); });
     state->server->after_batch([s] { s->flush(false); });
     state->server->every(options.renewal_tick, [s] { s->flush(true); });
-    state->server->on_stop([s] { s->flush(true); });
+    state->server->on_stop([s] {
+        s->flush(true);
+        s->drain();  // answers go out before connections close
+    });
     return std::unique_ptr<Service>(new Service(std::move(state)));
 }
 
@@ -209,8 +330,13 @@ Status Service::bind() { return state_->server->bind(); }
 std::uint16_t Service::bound_port() const { return state_->server->bound_port(); }
 const Identity& Service::identity() const { return state_->identity; }
 Status Service::run() {
+    state_->start_committer();
     const Status s = state_->server->run();
-    if (state_->broken) return make_error(Errc::internal, "stopped after a failed commit (see the log)");
+    state_->drain();
+    state_->stop_committer();
+    if (state_->broken || state_->commit_failed) {
+        return make_error(Errc::internal, "stopped after a failed commit (see the log)");
+    }
     // Connections closed while stopping: record their members as offline. Nothing else is left to
     // commit (on_stop flushed the last batch), and nobody is left to answer.
     if (const Status c = state_->store.commit(state_->core.take_journal()); !c) {

@@ -356,6 +356,8 @@ void TlsServer::after_batch(std::function<void()> task) { impl_->batch_tasks.pus
 
 void TlsServer::on_stop(std::function<void()> task) { impl_->stop_tasks.push_back(std::move(task)); }
 
+void TlsServer::post(std::function<void()> task) { asio::post(impl_->io, std::move(task)); }
+
 Status TlsServer::run() {
     if (!impl_->acceptor.is_open()) {
         if (auto s = bind(); !s) return s;

@@ -85,6 +85,9 @@ class TlsServer {
     void offload(std::function<void()> work, std::function<void()> done);
     // Called once when a stop begins (SIGTERM/SIGINT or stop()), before connections drain.
     void on_stop(std::function<void()> task);
+    // Thread-safe: runs `task` on the server's thread (a worker handing back its result). Tasks
+    // posted after run() returned never run.
+    void post(std::function<void()> task);
 
     // Serves until SIGTERM, SIGINT or stop(): then stops accepting, flushes queued frames for
     // up to shutdown_grace, and returns.

@@ -1,4 +1,5 @@
 // Every GMS request type over real TLS, and rights enforcement for every forbidden combination.
+#include "gms/sqlite_store.h"
 #include "gms_fixture.h"
 #include "wire/message.h"
 #include "wire/statement.h"
@@ -202,6 +203,49 @@ TEST_F(GmsRequests, AcknowledgementsAreRecordedAndBounded) {
     ASSERT_TRUE(login.ok());
     ASSERT_EQ(login->groups_size(), 1);
     EXPECT_EQ(login->groups(0).acknowledged_epoch(), 1u);
+}
+
+// An ack without a request id is answered by nobody, so it waits for the next commit (decision
+// 17): with nothing else happening, that is the next tick. Read through a second connection to
+// the database, as the operator's `twofold-gms groups` does.
+TEST_F(GmsRequests, UnansweredAcknowledgementsReachTheDiskByTheNextTick) {
+    Member alice = member("alice");
+    const Bytes gid = new_group_id();
+    ASSERT_TRUE(alice.client->create_group(gid, {}).ok());
+    ASSERT_TRUE(alice.client->acknowledge_async(gid, 1).ok());
+    auto store = SqliteStore::open(dir_);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    std::uint64_t stored = 0;
+    for (int i = 0; i < 100 && stored != 1; ++i) {
+        std::this_thread::sleep_for(20ms);
+        auto table = store->group_table();
+        ASSERT_TRUE(table.ok()) << table.error().message;
+        ASSERT_EQ(table->size(), 1u);
+        stored = table->front().acknowledged_epoch;
+    }
+    EXPECT_EQ(stored, 1u);
+}
+
+// Several acks from one member between commits become one row update with the latest epoch;
+// they are on disk once anything on that connection is answered, and survive a restart.
+TEST_F(GmsRequests, AcknowledgementsSurviveARestart) {
+    Member alice = member("alice");
+    Member bob = member("bob");
+    const Bytes gid = new_group_id();
+    ASSERT_TRUE(alice.client->create_group(gid, {}).ok());
+    ASSERT_TRUE(alice.client->add_member(gid, "bob", false, false).ok());
+    ASSERT_TRUE(bob.client->acknowledge_async(gid, 1).ok());
+    ASSERT_TRUE(bob.client->acknowledge_async(gid, 2).ok());
+    ASSERT_TRUE(bob.client->statement(gid).ok());  // frames of one connection are handled in order
+    alice.client.reset();
+    bob.client.reset();
+    stop();
+    start();
+    auto again = connect();
+    auto login = again->login("bob", "password-bob");
+    ASSERT_TRUE(login.ok()) << login.error().message;
+    ASSERT_EQ(login->groups_size(), 1);
+    EXPECT_EQ(login->groups(0).acknowledged_epoch(), 2u);
 }
 
 TEST_F(GmsRequests, LastMemberLeavingEndsTheGroup) {

@@ -254,6 +254,25 @@ TEST_F(TlsTest, ClientPoolDrivesManyConnectionsOnOneThread) {
     ASSERT_TRUE(pool.run_until(all_echoed, 10s).ok());
 }
 
+// Frames queued together leave together (one write on each side) and arrive whole and in order:
+// 300 frames of growing size queued on one connection at once, echoed back.
+TEST_F(TlsTest, FramesQueuedTogetherArriveWholeAndInOrder) {
+    start();
+    std::vector<Bytes> received;
+    ClientPool pool(endpoint_, fingerprint_,
+                    [&](std::size_t, ByteView payload) { received.emplace_back(payload.begin(), payload.end()); });
+    ASSERT_TRUE(pool.connect(1, 10s).ok());
+    std::vector<Bytes> sent;
+    for (std::size_t k = 0; k < 300; ++k) {
+        Bytes frame(k * 97 % 5000 + 1, static_cast<std::uint8_t>(k));
+        frame[0] = static_cast<std::uint8_t>(k >> 8);
+        sent.push_back(frame);
+        pool.send(0, frame);
+    }
+    ASSERT_TRUE(pool.run_until([&] { return received.size() == sent.size(); }, 10s).ok());
+    EXPECT_EQ(received, sent);
+}
+
 TEST_F(TlsTest, ClientPoolRefusesAnUnpinnedServer) {
     start();
     ClientPool pool(endpoint_, "sha256:" + std::string(64, '0'), [](std::size_t, ByteView) {});
