@@ -75,6 +75,9 @@ Result<crypto::EpochKeySchedule> GroupKeys::schedule(EpochId epoch) const {
         if (rn2s_.empty() || epoch.rn2_epoch > rn2s_.rbegin()->first) {
             return make_error(Errc::unknown, where + ": RN2 epoch newer than this member's: ask the GMS");
         }
+        if (epoch.rn2_epoch > rn2s_.begin()->first) {
+            return make_error(Errc::stale_epoch, where + ": its RN2 was never held here (missed while offline)");
+        }
         return make_error(Errc::stale_epoch, where + " is older than the grace period (" + std::to_string(grace_) +
                                                  " rekeys): its RN2 was wiped");
     }

@@ -538,7 +538,9 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
             }
             g.info.set_rn1_since_unix(now_unix());
             if (!d->invitation_nonce().empty()) (void)vault_.erase("invitation", id_hex(g.info.group_id()));
-            if (g.keys->ready() && g.info.state() != v1::LocalGroup::STATE_ACTIVE) {
+            const bool joining = g.info.state() != v1::LocalGroup::STATE_ACTIVE;
+            if (!g.keys->has_rn2()) (void)inquire(g);
+            if (g.keys->ready() && joining) {
                 g.info.set_state(v1::LocalGroup::STATE_ACTIVE);
                 emit(Event{Event::Kind::notice, group_label(g), {}, "joined " + group_label(g) + "; group key ready"});
             } else {
