@@ -38,7 +38,7 @@ Status Member::follow(const std::optional<std::string>& group, const std::functi
         } else if (envelope.error().code != Errc::timeout) {
             return envelope.error();
         }
-        if (auto s = m.drain_pushes(); !s) return s;
+        if (auto s = m.drain_pushes(false); !s) return s;
         if (auto s = m.subscribe_all(); !s) return s;  // a new membership epoch needs a new statement
         if (auto s = m.retry_deferred(); !s) return s;
         if (gid && outgoing) {

@@ -55,7 +55,7 @@ class Member::Impl {
     Status inquire(Group& g);
     Status handle_welcome(const v1::Welcome& welcome);
     Status handle_push(const v1::GmsResponse& push);
-    Status drain_pushes();
+    Status drain_pushes(bool barrier = true);
     Status subscribe_all();
     Status drain_relay(std::chrono::milliseconds quiet);
     void handle_envelope(const v1::Envelope& envelope);

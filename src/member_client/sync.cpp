@@ -56,6 +56,7 @@ void Member::Impl::emit(Event event) {
         item.set_rn1_generation(event.rn1_generation);
         item.set_rn2_epoch(event.rn2_epoch);
         item.set_notice(event.kind != Event::Kind::message);
+        item.set_refused(event.kind == Event::Kind::refused);
         char name[24];
         std::snprintf(name, sizeof name, "%020llu", static_cast<unsigned long long>(next_inbox_++));
         (void)member_client::put_message(vault_, "inbox", name, item);  // shown later by recv()
@@ -221,9 +222,17 @@ Status Member::Impl::handle_push(const v1::GmsResponse& push) {
     return {};
 }
 
-Status Member::Impl::drain_pushes() {
+// A barrier, not a timed wait: the GMS answers a connection's requests in order, so once the
+// answer to a cheap request (this member's own identity statement) is back, every push the GMS
+// sent before it has been read into the client's queue. `barrier` false (the follow loop) only
+// polls briefly for what has already arrived.
+Status Member::Impl::drain_pushes(bool barrier) {
+    if (barrier) {
+        if (auto own = gms_->lookup(config_.account()); !own) return own.error();
+    }
     for (;;) {
-        auto push = gms_->next_push(std::chrono::milliseconds(1));
+        if (barrier && gms_->queued_pushes() == 0) return {};
+        auto push = gms_->next_push(std::chrono::milliseconds(barrier ? 0 : 5));
         if (!push) {
             if (push.error().code == Errc::timeout) return {};
             return push.error();

@@ -110,7 +110,9 @@ Result<Bytes> TlsClient::receive(std::chrono::milliseconds timeout) {
             n = got;
             done = true;
         });
-        if (auto s = impl_->run_until(done, left, "receive"); !s) return s.error();
+        // A read that completed while the deadline's cancel was on its way still delivered its
+        // bytes: they must reach the decoder, or a frame is lost.
+        if (auto s = impl_->run_until(done, left, "receive"); !s && !(done && !result)) return s.error();
         if (result) {
             impl_->open = false;
             const Status end = impl_->decoder.finish();
