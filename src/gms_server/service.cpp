@@ -78,7 +78,7 @@ struct detail::ServiceState {
     std::vector<Outgoing> outbox;
     bool broken = false;  // a commit failed: memory is ahead of disk
 
-    // The commit thread (decision 18). The server thread closes a batch, seals its journal and
+    // The commit thread (decision 23). The server thread closes a batch, seals its journal and
     // queues it with the batch's answers; the commit thread writes everything queued in one
     // transaction (one fsync, so batches that queue up behind a slow fsync share the next one),
     // then hands the answers back, in order, to the server thread, which sends them. Meanwhile
@@ -110,7 +110,7 @@ struct detail::ServiceState {
     // rekey acknowledgements without a request id, or members going offline) changed nothing
     // anyone was promised: its rows wait for the next commit, which comes with the next answered
     // batch or the next tick (`durable` = true), at most renewal_tick later. So acknowledgements
-    // cost no fsync of their own (decision 17).
+    // cost no fsync of their own (decision 22).
     void flush(bool durable) {
         if (broken || commit_failed) return;  // after a failed commit nothing more may be written or sent
         core.end_batch(now_ms(), outbox);

@@ -1,7 +1,8 @@
 // twofold-gms as a library: the pure GmsCore behind a TLS server and a SQLite store, with group
 // commit. Frames read in one pass over the ready connections are handled, their membership
-// changes applied (one rekey per group), the journal committed with one fsync, and only then
-// are answers and rekeys released. A crash therefore never loses an acknowledged change.
+// changes applied (one rekey per group), the journal committed with one fsync (on a commit
+// thread, in batch order, while the server thread handles the next batch), and only then are
+// answers and rekeys released. A crash therefore never loses an acknowledged change.
 #pragma once
 
 #include <filesystem>
