@@ -52,7 +52,9 @@ std::string id_hex(const std::string& group_id) { return crypto::to_hex(as_bytes
 
 Member::Impl::Impl(member_store::Vault vault, v1::MemberConfig config, crypto::SigningKey identity,
                    crypto::SecretBuffer password)
-    : vault_(std::move(vault)), config_(std::move(config)), identity_(std::move(identity)),
+    : vault_(std::move(vault)),
+      config_(std::move(config)),
+      identity_(std::move(identity)),
       password_(std::move(password)) {
     std::copy(config_.gms_signing_key().begin(), config_.gms_signing_key().end(), gms_key_.begin());
 }
@@ -104,8 +106,9 @@ Result<std::unique_ptr<Member>> Member::init(const std::filesystem::path& home, 
     if (!vault) return vault.error();
     if (auto s = vault->begin(); !s) return s.error();
     const crypto::SignSeed seed = identity.seed();
-    for (auto s : {member_client::put_message(*vault, "config", "member", config),
-                   vault->put("secret", "identity", seed.span()), vault->put("secret", "password", as_bytes(o.password))}) {
+    for (auto s :
+         {member_client::put_message(*vault, "config", "member", config), vault->put("secret", "identity", seed.span()),
+          vault->put("secret", "password", as_bytes(o.password))}) {
         if (!s) return s.error();
     }
     if (auto s = vault->commit(); !s) return s.error();
@@ -139,8 +142,8 @@ Result<std::unique_ptr<Member::Impl>> Member::Impl::load(member_store::Vault vau
     auto identity = crypto::SigningKey::from_seed((*seed)->span());
     if (!identity) return identity.error();
 
-    auto impl = std::make_unique<Impl>(std::move(vault), std::move(config), std::move(*identity),
-                                       std::move(**password));
+    auto impl =
+        std::make_unique<Impl>(std::move(vault), std::move(config), std::move(*identity), std::move(**password));
     auto names = impl->vault_.names("group");
     if (!names) return names.error();
     for (const auto& name : *names) {
@@ -160,8 +163,9 @@ Result<std::unique_ptr<Member::Impl>> Member::Impl::load(member_store::Vault vau
 
 Status Member::Impl::connect() {
     if (!gms_) {
-        auto client = gms::GmsClient::connect(net::Endpoint{config_.gms_host(), static_cast<std::uint16_t>(config_.gms_port())},
-                                              config_.gms_fingerprint());
+        auto client =
+            gms::GmsClient::connect(net::Endpoint{config_.gms_host(), static_cast<std::uint16_t>(config_.gms_port())},
+                                    config_.gms_fingerprint());
         if (!client) return make_error(client.error().code, "cannot reach the GMS: " + client.error().message);
         const std::string password(password_.span().begin(), password_.span().end());
         auto login = (*client)->login(config_.account(), password);
@@ -284,9 +288,9 @@ Status Member::Impl::rotate(Group& g, const std::string& excluded_account) {
     auto claimed = gms_->claim_rn1_generation(as_bytes(g.info.group_id()), next);
     if (!claimed) {
         if (claimed.error().code == Errc::invalid_argument) {
-            emit(Event{Event::Kind::notice, group_label(g), config_.account(),
-                       "another member rotated RN1 first; adopting theirs when it arrives (" +
-                           claimed.error().message + ")"});
+            emit(Event{
+                Event::Kind::notice, group_label(g), config_.account(),
+                "another member rotated RN1 first; adopting theirs when it arrives (" + claimed.error().message + ")"});
             return {};
         }
         return claimed.error();
@@ -300,8 +304,8 @@ Status Member::Impl::rotate(Group& g, const std::string& excluded_account) {
         if (auto s = wire::verify_statement(m, gms_key_, now_unix()); !s) return s;
         auto recipient = sign_key_of(m.identity_key(), "member key");
         if (!recipient) return recipient.error();
-        auto delivery = member::make_rn1_delivery(identity_, as_bytes(g.info.group_id()), next, {}, rn1,
-                                                  g.keys->name(), *recipient);
+        auto delivery = member::make_rn1_delivery(identity_, as_bytes(g.info.group_id()), next, {}, rn1, g.keys->name(),
+                                                  *recipient);
         if (!delivery) return delivery.error();
         auto sent = relay_->send(as_bytes(m.identity_key()), v1::ENVELOPE_TYPE_RN1_DELIVERY,
                                  as_bytes(delivery->SerializeAsString()));
@@ -309,6 +313,7 @@ Status Member::Impl::rotate(Group& g, const std::string& excluded_account) {
     }
     if (auto s = g.keys->add_rn1(next, std::move(rn1)); !s) return s;
     g.info.set_rn1_since_unix(now_unix());
+    g.info.set_rn1_membership_epoch(g.info.membership_epoch());
     emit(Event{Event::Kind::notice, group_label(g), config_.account(),
                "RN1 rotated to generation " + std::to_string(next)});
     return save_group(g);
@@ -326,8 +331,8 @@ Status Member::Impl::send_text(Group& g, const std::string& text) {
     const std::uint64_t sequence = g.info.next_sequence();
     g.info.set_next_sequence(sequence + 1);
     if (auto s = save_group(g); !s) return s;
-    auto message = member::protect_message(as_bytes(g.info.group_id()), epoch, *schedule, identity_, sequence,
-                                           as_bytes(text));
+    auto message =
+        member::protect_message(as_bytes(g.info.group_id()), epoch, *schedule, identity_, sequence, as_bytes(text));
     if (!message) return message.error();
     return publish(g, v1::ENVELOPE_TYPE_GROUP_MESSAGE, str(*message));
 }
@@ -374,6 +379,7 @@ Result<GroupInfo> Member::create_group(const std::string& name, const GroupPolic
     if (!claimed) return claimed.error();
     if (auto s = stored.keys->add_rn1(1, crypto::make_rn1()); !s) return s.error();
     stored.info.set_rn1_since_unix(now_unix());
+    stored.info.set_rn1_membership_epoch(stored.info.membership_epoch());
     stored.info.set_state(v1::LocalGroup::STATE_ACTIVE);
     if (auto s = impl_->save_group(stored); !s) return s.error();
     if (auto s = impl_->subscribe_all(); !s) return s.error();
@@ -408,7 +414,8 @@ Status Member::invite(const std::string& group, const std::string& account, Righ
     auto found = impl_->find_group(group);
     if (!found) return found.error();
     Impl::Group& g = **found;
-    if (g.info.state() != v1::LocalGroup::STATE_ACTIVE) return make_error(Errc::forbidden, "group " + group + " is not active here");
+    if (g.info.state() != v1::LocalGroup::STATE_ACTIVE)
+        return make_error(Errc::forbidden, "group " + group + " is not active here");
     if (!g.info.rights().may_invite()) return make_error(Errc::forbidden, "you lack may_invite in " + group);
     if ((rights.may_invite && !g.info.rights().may_invite()) || (rights.may_remove && !g.info.rights().may_remove())) {
         return make_error(Errc::forbidden, "you can grant only rights you hold (you lack may_remove in " + group + ")");
@@ -420,15 +427,16 @@ Status Member::invite(const std::string& group, const std::string& account, Righ
     if (!invitee) return invitee.error();
     auto statement = impl_->my_statement(g);
     if (!statement) return statement.error();
-    const v1::Invitation invitation = member::make_invitation(impl_->identity_, impl_->config_.account(),
-                                                              as_bytes(g.info.group_id()), to_proto(rights),
-                                                              *invitee, *statement);
+    const v1::Invitation invitation =
+        member::make_invitation(impl_->identity_, impl_->config_.account(), as_bytes(g.info.group_id()),
+                                to_proto(rights), *invitee, *statement);
     auto sent = impl_->relay_->send(*invitee, v1::ENVELOPE_TYPE_INVITATION, as_bytes(invitation.SerializeAsString()));
     if (!sent) return sent.error();
     v1::SentInvitation record;
     *record.mutable_invitation() = invitation;
     record.set_invitee_account(account);
-    if (auto s = member_client::put_message(impl_->vault_, "sent", crypto::to_hex(as_bytes(invitation.nonce())), record);
+    if (auto s =
+            member_client::put_message(impl_->vault_, "sent", crypto::to_hex(as_bytes(invitation.nonce())), record);
         !s) {
         return s;
     }
@@ -444,8 +452,8 @@ Result<std::vector<InvitationInfo>> Member::invitations() {
         v1::ReceivedInvitation r;
         auto ok = member_client::get_message(impl_->vault_, "invitation", name, r);
         if (!ok) return ok.error();
-        out.push_back(InvitationInfo{name, r.invitation().inviter_account(), from_proto(r.invitation().rights()),
-                                     r.accepted()});
+        out.push_back(
+            InvitationInfo{name, r.invitation().inviter_account(), from_proto(r.invitation().rights()), r.accepted()});
     }
     return out;
 }
@@ -462,7 +470,9 @@ Status Member::accept(const std::string& which) {
         if (!ok) return ok.error();
         const bool match = (which.size() >= 4 && name.starts_with(which)) || r.invitation().inviter_account() == which;
         if (!match) continue;
-        if (chosen) return make_error(Errc::invalid_argument, "more than one invitation matches " + which + ": give the group id");
+        if (chosen)
+            return make_error(Errc::invalid_argument,
+                              "more than one invitation matches " + which + ": give the group id");
         chosen = std::move(r);
         chosen_name = name;
     }
@@ -510,9 +520,7 @@ Result<std::vector<Event>> Member::recv(const std::optional<std::string>& group)
         if (!ok) return ok.error();
         if (gid && item.group_id() != *gid) continue;
         Event e;
-        e.kind = item.refused()  ? Event::Kind::refused
-                 : item.notice() ? Event::Kind::notice
-                                 : Event::Kind::message;
+        e.kind = item.refused() ? Event::Kind::refused : item.notice() ? Event::Kind::notice : Event::Kind::message;
         e.group = item.group_name();
         e.group_id = id_hex(item.group_id());
         e.sender = item.sender();
@@ -563,9 +571,9 @@ Status Member::leave(const std::string& group) {
     if (!found) return found.error();
     Impl::Group& g = **found;
     if (g.info.state() == v1::LocalGroup::STATE_ACTIVE) {
-        const v1::Withdrawal w = member::make_withdrawal(impl_->identity_, as_bytes(g.info.group_id()),
-                                                         impl_->identity_.public_key(), impl_->config_.account(),
-                                                         g.info.membership_epoch() + 1);
+        const v1::Withdrawal w =
+            member::make_withdrawal(impl_->identity_, as_bytes(g.info.group_id()), impl_->identity_.public_key(),
+                                    impl_->config_.account(), g.info.membership_epoch() + 1);
         if (auto s = impl_->publish(g, v1::ENVELOPE_TYPE_WITHDRAWAL, w.SerializeAsString()); !s) return s;
     }
     auto epoch = impl_->gms_->leave(as_bytes(g.info.group_id()));

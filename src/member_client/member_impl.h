@@ -75,8 +75,8 @@ class Member::Impl {
     std::map<std::string, Group> groups_;  // by group id bytes
     std::unique_ptr<gms::GmsClient> gms_;
     std::unique_ptr<relay::RelayClient> relay_;
-    std::vector<v1::GroupStatus> statuses_;  // from the last login
-    bool fresh_login_ = false;               // statuses_ not reconciled yet
+    std::vector<v1::GroupStatus> statuses_;            // from the last login
+    bool fresh_login_ = false;                         // statuses_ not reconciled yet
     std::map<std::string, std::uint64_t> subscribed_;  // group id -> statement epoch shown
     std::vector<Event> events_;
     bool to_inbox_ = true;  // follow() hands events straight to its caller

@@ -48,8 +48,8 @@ Result<bool> get_message(member_store::Vault& vault, std::string_view kind, std:
     if (!*value) return false;
     const ByteView bytes = (*value)->span();
     if (!out.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-        return make_error(Errc::malformed, "local record " + std::string(kind) + "/" + std::string(name) +
-                                               " does not parse");
+        return make_error(Errc::malformed,
+                          "local record " + std::string(kind) + "/" + std::string(name) + " does not parse");
     }
     return true;
 }

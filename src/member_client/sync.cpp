@@ -81,6 +81,20 @@ Result<std::vector<Event>> Member::Impl::sync() {
         if (auto s = retry_deferred(); !s) return s.error();
         if (subscribed_.size() == before && round > 0) break;
     }
+    // Strict groups: a removal whose RN1 rotation has not arrived (a member that left cannot rotate,
+    // a remover may have crashed) is rotated by a member with may_remove. The GMS orders the
+    // claims, so when several try, one rotates and the others adopt its generation.
+    for (auto& [gid, g] : groups_) {
+        if (g.info.state() != v1::LocalGroup::STATE_ACTIVE || g.info.rotation_due_epoch() == 0) continue;
+        if (g.info.rotation_due_epoch() > g.info.rn1_membership_epoch() && g.info.rights().may_remove()) {
+            if (auto s = rotate(g, g.info.rotation_excluded()); !s) return s.error();
+        }
+        if (g.info.rotation_due_epoch() <= g.info.rn1_membership_epoch() || g.info.rights().may_remove()) {
+            g.info.set_rotation_due_epoch(0);
+            g.info.clear_rotation_excluded();
+            if (auto s = save_group(g); !s) return s.error();
+        }
+    }
     // RN1 on the long interval: whoever notices first claims the next generation.
     for (auto& [gid, g] : groups_) {
         if (g.info.state() == v1::LocalGroup::STATE_ACTIVE && g.info.rn1_since_unix() != 0 &&
@@ -144,7 +158,8 @@ Status Member::Impl::handle_welcome(const v1::Welcome& w) {
     // The renewals just before this epoch, so a late message of one of them still opens.
     std::vector<std::pair<std::uint64_t, crypto::Rn2>> recent;
     if (!w.sealed_recent().empty()) {
-        auto list = crypto::open_sealed(crypto::X25519KeyPair::from_signing_key(identity_), as_bytes(w.sealed_recent()));
+        auto list =
+            crypto::open_sealed(crypto::X25519KeyPair::from_signing_key(identity_), as_bytes(w.sealed_recent()));
         if (!list) return make_error(list.error().code, "welcome's recent RN2s do not open with this identity key");
         constexpr std::size_t kItem = 8 + crypto::kRn2Bytes;
         if (list->size() % kItem != 0) return make_error(Errc::malformed, "welcome's recent RN2 list is malformed");
@@ -202,6 +217,12 @@ Status Member::Impl::handle_push(const v1::GmsResponse& push) {
             } else if (entry != roster.end()) {
                 entry->set_removed_at_rn2_epoch(r.epoch());
             }
+            const bool departure = e.change() == v1::MemberNotification::CHANGE_REMOVE ||
+                                   e.change() == v1::MemberNotification::CHANGE_LEAVE;
+            if (departure && g.info.policy().strict() && r.membership_epoch() > g.info.rn1_membership_epoch()) {
+                g.info.set_rotation_due_epoch(std::max(g.info.rotation_due_epoch(), r.membership_epoch()));
+                g.info.set_rotation_excluded(e.account());
+            }
             emit(Event{Event::Kind::notice, group_label(g), e.account(),
                        event_text(e) + " (RN2 epoch " + std::to_string(r.epoch()) + ")"});
         }
@@ -246,7 +267,8 @@ Status Member::Impl::subscribe_all() {
         if (g.info.state() != v1::LocalGroup::STATE_ACTIVE) continue;
         auto statement = my_statement(g);
         if (!statement) {
-            emit(Event{Event::Kind::refused, group_label(g), {}, "no membership statement: " + statement.error().message});
+            emit(Event{
+                Event::Kind::refused, group_label(g), {}, "no membership statement: " + statement.error().message});
             continue;
         }
         auto shown = subscribed_.find(gid);
@@ -388,7 +410,8 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
         case v1::ENVELOPE_TYPE_GROUP_MESSAGE: {
             if (!group) break;
             auto s = open_group_message(*group, envelope);
-            if (!s && s.error().code == Errc::unknown && s.error().message.find("RN1 generation not received") != std::string::npos) {
+            if (!s && s.error().code == Errc::unknown &&
+                s.error().message.find("RN1 generation not received") != std::string::npos) {
                 // The RN1 rotation that keys it is on its way through the mailbox: retry later.
                 char name[64];
                 std::snprintf(name, sizeof name, "%s:%020llu", id_hex(group->info.group_id()).c_str(),
@@ -403,14 +426,18 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
             if (!group) break;
             auto w = parse_payload<v1::Withdrawal>(envelope);
             Status s = w ? member::verify_withdrawal(*w) : Status(w.error());
-            if (s && w->sender_key() != envelope.sender_key()) s = make_error(Errc::auth_failed, "withdrawal sender differs from the relay-authenticated sender");
+            if (s && w->sender_key() != envelope.sender_key())
+                s = make_error(Errc::auth_failed, "withdrawal sender differs from the relay-authenticated sender");
             if (!s) {
                 refuse("withdrawal", s.error());
                 break;
             }
-            const v1::RosterEntry* sender = member_at(group->info, w->sender_key(), UINT64_MAX - 1);
-            if (sender == nullptr && refresh_roster(*group)) sender = member_at(group->info, w->sender_key(), UINT64_MAX - 1);
+            // A member leaving announces it at the epoch it still belongs to, so its withdrawal
+            // often arrives after the GMS's rekey has already recorded it as gone.
             const bool leaving = w->sender_key() == w->removed_key();
+            const std::uint64_t at = leaving ? 0 : UINT64_MAX - 1;
+            const v1::RosterEntry* sender = member_at(group->info, w->sender_key(), at);
+            if (sender == nullptr && refresh_roster(*group)) sender = member_at(group->info, w->sender_key(), at);
             if (sender == nullptr || (!leaving && !sender->rights().may_remove())) {
                 refuse("withdrawal", Error{Errc::forbidden, "its sender may not remove members"});
                 break;
@@ -418,6 +445,10 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
             if (w->removed_key() == str(identity_.public_key())) {
                 (void)mark_removed(*group, sender->account());
             } else {
+                if (group->info.policy().strict() && w->epoch() > group->info.rn1_membership_epoch()) {
+                    group->info.set_rotation_due_epoch(std::max(group->info.rotation_due_epoch(), w->epoch()));
+                    group->info.set_rotation_excluded(w->removed_account());
+                }
                 emit(Event{Event::Kind::notice, where, sender->account(),
                            leaving ? w->removed_account() + " is leaving"
                                    : sender->account() + " withdrew " + w->removed_account()});
@@ -428,13 +459,16 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
             auto inv = parse_payload<v1::Invitation>(envelope);
             Status s = inv ? member::verify_invitation(*inv, identity_.public_key(), gms_key_, now_unix())
                            : Status(inv.error());
-            if (s && inv->inviter_key() != envelope.sender_key()) s = make_error(Errc::auth_failed, "invitation sender differs from the relay-authenticated sender");
+            if (s && inv->inviter_key() != envelope.sender_key())
+                s = make_error(Errc::auth_failed, "invitation sender differs from the relay-authenticated sender");
             if (s) s = check_contact(inv->inviter_account(), inv->inviter_key());
             if (!s) {
                 refuse("invitation", s.error());
                 break;
             }
-            if (auto it = groups_.find(inv->group_id()); it != groups_.end() && it->second.info.state() == v1::LocalGroup::STATE_ACTIVE) break;
+            if (auto it = groups_.find(inv->group_id());
+                it != groups_.end() && it->second.info.state() == v1::LocalGroup::STATE_ACTIVE)
+                break;
             v1::ReceivedInvitation record;
             *record.mutable_invitation() = *inv;
             (void)member_client::put_message(vault_, "invitation", id_hex(inv->group_id()), record);
@@ -473,18 +507,20 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
             crypto::SignPublicKey invitee{};
             std::copy(a->invitee_key().begin(), a->invitee_key().end(), invitee.begin());
             // The GMS first, so RN1 never goes to someone the GMS refuses to add.
-            auto epoch = gms_->add_member(as_bytes(g.info.group_id()), sent.invitee_account(),
-                                          sent.invitation().rights().may_invite(), sent.invitation().rights().may_remove());
+            auto epoch =
+                gms_->add_member(as_bytes(g.info.group_id()), sent.invitee_account(),
+                                 sent.invitation().rights().may_invite(), sent.invitation().rights().may_remove());
             if (!epoch) {
                 refuse("adding " + sent.invitee_account(), epoch.error());
                 break;
             }
             const auto current = *g.keys->current();
             auto delivery = member::make_rn1_delivery(identity_, as_bytes(g.info.group_id()), current.rn1_generation,
-                                                      as_bytes(a->invitation_nonce()),
-                                                      g.keys->rn1s().rbegin()->second, g.keys->name(), invitee);
+                                                      as_bytes(a->invitation_nonce()), g.keys->rn1s().rbegin()->second,
+                                                      g.keys->name(), invitee);
             if (delivery) {
-                auto ok = relay_->send(invitee, v1::ENVELOPE_TYPE_RN1_DELIVERY, as_bytes(delivery->SerializeAsString()));
+                auto ok =
+                    relay_->send(invitee, v1::ENVELOPE_TYPE_RN1_DELIVERY, as_bytes(delivery->SerializeAsString()));
                 if (!ok) delivery = ok.error();
             }
             if (!delivery) {
@@ -510,9 +546,10 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
                 break;
             }
             Group& g = it->second;
-            Status s = d->sender_key() == envelope.sender_key()
-                           ? Status{}
-                           : make_error(Errc::auth_failed, "RN1 delivery sender differs from the relay-authenticated sender");
+            Status s =
+                d->sender_key() == envelope.sender_key()
+                    ? Status{}
+                    : make_error(Errc::auth_failed, "RN1 delivery sender differs from the relay-authenticated sender");
             if (s && !d->invitation_nonce().empty() &&
                 (d->invitation_nonce() != g.info.invitation_nonce() || d->sender_key() != g.info.inviter_key())) {
                 s = make_error(Errc::forbidden, "it does not answer this member's acceptance");
@@ -546,6 +583,7 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
                 break;
             }
             g.info.set_rn1_since_unix(now_unix());
+            g.info.set_rn1_membership_epoch(g.info.membership_epoch());
             if (!d->invitation_nonce().empty()) (void)vault_.erase("invitation", id_hex(g.info.group_id()));
             const bool joining = g.info.state() != v1::LocalGroup::STATE_ACTIVE;
             if (!g.keys->has_rn2()) (void)inquire(g);
@@ -553,7 +591,9 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
                 g.info.set_state(v1::LocalGroup::STATE_ACTIVE);
                 emit(Event{Event::Kind::notice, group_label(g), {}, "joined " + group_label(g) + "; group key ready"});
             } else {
-                emit(Event{Event::Kind::notice, group_label(g), {},
+                emit(Event{Event::Kind::notice,
+                           group_label(g),
+                           {},
                            "RN1 generation " + std::to_string(d->rn1_generation()) + " received"});
             }
             break;
@@ -586,7 +626,8 @@ Status Member::Impl::retry_deferred() {
         auto it = groups_.find(envelope.group_id());
         if (it == groups_.end() || !it->second.keys) continue;
         auto message = member::parse_group_message(as_bytes(envelope.payload()));
-        if (message && !it->second.keys->schedule({message->header().rn1_generation(), message->header().rn2_epoch()}) &&
+        if (message &&
+            !it->second.keys->schedule({message->header().rn1_generation(), message->header().rn2_epoch()}) &&
             it->second.keys->rn1s().rbegin()->first < message->header().rn1_generation()) {
             continue;  // its RN1 generation has still not arrived
         }

@@ -430,6 +430,31 @@ TEST_F(MemberE2e, StrictRemovalRotatesRn1AgainstGmsCollusion) {
 
 // 2(d): a member who joins later reads nothing sent before its join, not through the API and
 // not with the relay's whole store as it stood then and its own keys.
+// 2(c), the fallback: a member that leaves a strict group cannot rotate RN1 itself, so the next
+// remaining member with may_remove to sync does; the others adopt that generation.
+TEST_F(MemberE2e, StrictLeaveIsRotatedByAnotherMemberWithMayRemove) {
+    ASSERT_NO_FATAL_FAILURE(alice_and_bob("strictleave", true));
+    carol = d.member("carol");
+    ASSERT_NO_FATAL_FAILURE(join(*alice, *carol, "strictleave"));
+    EXPECT_EQ(info(*alice, "strictleave").rn1_generation, 1u);
+
+    ASSERT_TRUE(carol->leave("strictleave").ok());
+    const auto at_alice = sync(*alice);  // alice has may_remove: she rotates
+    EXPECT_TRUE(has_event(at_alice, Kind::notice, "RN1 rotated to generation 2")) << describe(at_alice);
+    EXPECT_EQ(info(*alice, "strictleave").rn1_generation, 2u);
+    (void)sync(*bob);  // bob lacks may_remove: he adopts alice's generation
+    EXPECT_EQ(info(*bob, "strictleave").rn1_generation, 2u);
+    const auto again = sync(*alice);  // exactly one rotation per removal
+    EXPECT_FALSE(has_event(again, Kind::notice, "RN1 rotated")) << describe(again);
+
+    ASSERT_TRUE(bob->send("strictleave", "after carol left").ok());
+    const auto at_alice_later = recv(*alice, "strictleave");
+    const Event* m = message_with(at_alice_later, "after carol left");
+    ASSERT_NE(m, nullptr) << describe(at_alice_later);
+    EXPECT_EQ(m->rn1_generation, 2u);
+    EXPECT_EQ(message_with(recv(*carol, "strictleave"), "after carol left"), nullptr);
+}
+
 TEST_F(MemberE2e, NewMemberCannotReadEarlierMessages) {
     ASSERT_NO_FATAL_FAILURE(alice_and_bob("history"));
     ASSERT_TRUE(alice->send("history", "before carol 1").ok());
