@@ -27,15 +27,6 @@ struct PooledConnection {
     bool failed = false;
 };
 
-void append_frame(Bytes& out, ByteView payload) {
-    const auto n = static_cast<std::uint32_t>(payload.size());
-    const std::array<std::uint8_t, wire::kFrameHeaderBytes> header{
-        static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16), static_cast<std::uint8_t>(n >> 8),
-        static_cast<std::uint8_t>(n)};
-    out.insert(out.end(), header.begin(), header.end());
-    append(out, payload);
-}
-
 }  // namespace
 
 struct detail::PoolState {
@@ -135,38 +126,40 @@ Result<std::size_t> ClientPool::connect(std::size_t count, std::chrono::millisec
         const std::size_t i = s.connections.size();
         s.connections.push_back(std::make_unique<PooledConnection>(s.io, *s.tls));
         PooledConnection& c = *s.connections.back();
-        asio::async_connect(c.stream.lowest_layer(), endpoints, [&s, i, &pending](const asio::error_code& e, const tcp::endpoint&) {
-            PooledConnection& c = *s.connections[i];
-            if (e) {
-                c.failed = true;
-                --pending;
-                return;
-            }
-            c.stream.lowest_layer().set_option(tcp::no_delay(true));
-            c.stream.async_handshake(asio::ssl::stream_base::client, [&s, i, &pending](const asio::error_code& e2) {
+        asio::async_connect(
+            c.stream.lowest_layer(), endpoints, [&s, i, &pending](const asio::error_code& e, const tcp::endpoint&) {
                 PooledConnection& c = *s.connections[i];
-                --pending;
-                if (e2) {
+                if (e) {
                     c.failed = true;
+                    --pending;
                     return;
                 }
-                c.ready = true;
-                s.read(i);
-                s.mark(i);
+                c.stream.lowest_layer().set_option(tcp::no_delay(true));
+                c.stream.async_handshake(asio::ssl::stream_base::client, [&s, i, &pending](const asio::error_code& e2) {
+                    PooledConnection& c = *s.connections[i];
+                    --pending;
+                    if (e2) {
+                        c.failed = true;
+                        return;
+                    }
+                    c.ready = true;
+                    s.read(i);
+                    s.mark(i);
+                });
             });
-        });
     }
     auto status = run_until([&pending] { return pending == 0; }, timeout);
     if (!status) return status.error();
     for (std::size_t i = first; i < s.connections.size(); ++i) {
-        if (!s.connections[i]->ready) return make_error(Errc::unavailable, "connection " + std::to_string(i) + " failed");
+        if (!s.connections[i]->ready)
+            return make_error(Errc::unavailable, "connection " + std::to_string(i) + " failed");
     }
     return first;
 }
 
 void ClientPool::send(std::size_t connection, ByteView payload) {
     if (payload.size() > wire::kDefaultMaxFrameBytes) return;
-    append_frame(state_->connections[connection]->pending, payload);
+    wire::append_frame(state_->connections[connection]->pending, payload);
     state_->mark(connection);
 }
 
@@ -176,8 +169,8 @@ Status ClientPool::run_until(const std::function<bool()>& done, std::chrono::mil
     io.restart();
     while (!done()) {
         if (std::chrono::steady_clock::now() >= deadline) {
-            return make_error(Errc::timeout, "load did not complete within " + std::to_string(timeout.count()) +
-                                                 " ms" + (state_->first_error.empty() ? "" : " (" + state_->first_error + ")"));
+            return make_error(Errc::timeout, "load did not complete within " + std::to_string(timeout.count()) + " ms" +
+                                                 (state_->first_error.empty() ? "" : " (" + state_->first_error + ")"));
         }
         if (io.run_one_for(std::chrono::milliseconds(50)) == 0 && io.stopped()) io.restart();
     }

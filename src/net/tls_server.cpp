@@ -22,16 +22,6 @@ constexpr std::size_t kReadChunkBytes = std::size_t{16} * 1024;
 // a burst) they are released, so a thousand idle connections do not hold a burst's worth each.
 constexpr std::size_t kKeepBufferBytes = std::size_t{64} * 1024;
 
-// Appends one frame (4-byte big-endian length, payload) to a write buffer.
-void append_frame(Bytes& out, ByteView payload) {
-    const auto n = static_cast<std::uint32_t>(payload.size());
-    const std::array<std::uint8_t, wire::kFrameHeaderBytes> header{
-        static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16), static_cast<std::uint8_t>(n >> 8),
-        static_cast<std::uint8_t>(n)};
-    out.insert(out.end(), header.begin(), header.end());
-    append(out, payload);
-}
-
 }  // namespace
 
 struct ConnectionImpl;
@@ -101,7 +91,7 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
         }
         // Straight into the write buffer: a rekey fanned out to fifty members is copied once per
         // member (here), and OpenSSL encrypts from this buffer.
-        append_frame(pending, payload);
+        wire::append_frame(pending, payload);
         wake_writer();
         return {};
     }
@@ -294,7 +284,8 @@ Status TlsServer::bind() {
     tcp::endpoint endpoint;
     if (ec) {
         tcp::resolver resolver(impl_->io);
-        const auto results = resolver.resolve(impl_->options.listen.host, std::to_string(impl_->options.listen.port), ec);
+        const auto results =
+            resolver.resolve(impl_->options.listen.host, std::to_string(impl_->options.listen.port), ec);
         if (ec || results.empty()) {
             return make_error(Errc::invalid_argument, "cannot resolve listen host " + impl_->options.listen.host);
         }
@@ -306,7 +297,8 @@ Status TlsServer::bind() {
     if (acceptor.open(endpoint.protocol(), ec); ec) return make_error(Errc::unavailable, "socket: " + ec.message());
     acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
     if (acceptor.bind(endpoint, ec); ec) {
-        return make_error(Errc::unavailable, "cannot listen on " + impl_->options.listen.to_string() + ": " + ec.message());
+        return make_error(Errc::unavailable,
+                          "cannot listen on " + impl_->options.listen.to_string() + ": " + ec.message());
     }
     if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) {
         return make_error(Errc::unavailable, "listen: " + ec.message());
@@ -324,8 +316,8 @@ namespace {
 
 // A free function, not a capturing lambda: a coroutine's parameters live in its frame, a
 // lambda's captures die with the lambda object.
-awaitable<void> periodic_loop(asio::steady_timer& timer, std::chrono::milliseconds period,
-                              std::function<void()> task, const bool& stopping) {
+awaitable<void> periodic_loop(asio::steady_timer& timer, std::chrono::milliseconds period, std::function<void()> task,
+                              const bool& stopping) {
     while (!stopping) {
         timer.expires_after(period);
         asio::error_code ec;

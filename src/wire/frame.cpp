@@ -11,8 +11,8 @@ std::uint32_t read_be32(const std::uint8_t* p) {
 }
 
 Error frame_too_large(std::size_t announced, std::size_t max) {
-    return make_error(Errc::too_large, "frame of " + std::to_string(announced) + " bytes exceeds the maximum of " +
-                                           std::to_string(max));
+    return make_error(Errc::too_large,
+                      "frame of " + std::to_string(announced) + " bytes exceeds the maximum of " + std::to_string(max));
 }
 
 }  // namespace
@@ -21,15 +21,19 @@ Result<Bytes> encode_frame(ByteView payload, std::size_t max_frame_bytes) {
     if (payload.size() > max_frame_bytes || payload.size() > UINT32_MAX) {
         return frame_too_large(payload.size(), max_frame_bytes);
     }
-    const auto n = static_cast<std::uint32_t>(payload.size());
     Bytes out;
     out.reserve(kFrameHeaderBytes + payload.size());
-    out.push_back(static_cast<std::uint8_t>(n >> 24));
-    out.push_back(static_cast<std::uint8_t>(n >> 16));
-    out.push_back(static_cast<std::uint8_t>(n >> 8));
-    out.push_back(static_cast<std::uint8_t>(n));
-    append(out, payload);
+    append_frame(out, payload);
     return out;
+}
+
+void append_frame(Bytes& out, ByteView payload) {
+    const auto n = static_cast<std::uint32_t>(payload.size());
+    const std::uint8_t header[kFrameHeaderBytes] = {static_cast<std::uint8_t>(n >> 24),
+                                                    static_cast<std::uint8_t>(n >> 16),
+                                                    static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
+    out.insert(out.end(), std::begin(header), std::end(header));
+    append(out, payload);
 }
 
 FrameDecoder::FrameDecoder(std::size_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
@@ -74,13 +78,13 @@ Status FrameDecoder::finish() const {
     if (failure_) return *failure_;
     if (buffered_bytes() == 0) return {};
     if (buffered_bytes() < kFrameHeaderBytes) {
-        return make_error(Errc::truncated, "stream ended inside a frame header (" + std::to_string(buffered_bytes()) +
-                                               " of 4 bytes)");
+        return make_error(Errc::truncated,
+                          "stream ended inside a frame header (" + std::to_string(buffered_bytes()) + " of 4 bytes)");
     }
     const std::size_t n = read_be32(buffer_.data() + read_);
-    return make_error(Errc::truncated, "stream ended inside a frame: " +
-                                           std::to_string(buffered_bytes() - kFrameHeaderBytes) + " of " +
-                                           std::to_string(n) + " bytes");
+    return make_error(Errc::truncated,
+                      "stream ended inside a frame: " + std::to_string(buffered_bytes() - kFrameHeaderBytes) + " of " +
+                          std::to_string(n) + " bytes");
 }
 
 Result<Bytes> decode_single_frame(ByteView bytes, std::size_t max_frame_bytes) {
@@ -94,8 +98,8 @@ Result<Bytes> decode_single_frame(ByteView bytes, std::size_t max_frame_bytes) {
                                                std::to_string(bytes.size() - kFrameHeaderBytes) + " present");
     }
     if (bytes.size() > kFrameHeaderBytes + n) {
-        return make_error(Errc::malformed, std::to_string(bytes.size() - kFrameHeaderBytes - n) +
-                                               " trailing bytes after the frame");
+        return make_error(Errc::malformed,
+                          std::to_string(bytes.size() - kFrameHeaderBytes - n) + " trailing bytes after the frame");
     }
     return Bytes(bytes.begin() + kFrameHeaderBytes, bytes.end());
 }

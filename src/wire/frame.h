@@ -20,6 +20,10 @@ inline constexpr std::size_t kDefaultMaxFrameBytes = std::size_t{1024} * 1024;  
 // Header and payload in one buffer. too_large if the payload exceeds max_frame_bytes.
 Result<Bytes> encode_frame(ByteView payload, std::size_t max_frame_bytes = kDefaultMaxFrameBytes);
 
+// Appends one frame to a write buffer the caller keeps (many frames, one write). The caller has
+// checked the payload against its maximum.
+void append_frame(Bytes& out, ByteView payload);
+
 // Incremental decoder for a byte stream (a TLS connection): feed what arrives, take whole frames.
 class FrameDecoder {
   public:
@@ -44,8 +48,8 @@ class FrameDecoder {
 
     std::size_t max_frame_bytes_;
     Bytes buffer_;
-    std::size_t read_ = 0;            // bytes of buffer_ already handed out
-    std::optional<Error> failure_;    // sticky: the stream cannot be resynchronised
+    std::size_t read_ = 0;          // bytes of buffer_ already handed out
+    std::optional<Error> failure_;  // sticky: the stream cannot be resynchronised
 };
 
 // Exactly one frame spanning all of `bytes`: truncated, too_large, or malformed (trailing bytes).
