@@ -58,7 +58,13 @@ class Member::Impl {
     Status drain_pushes(bool barrier = true);
     Status subscribe_all();
     Status drain_relay(std::chrono::milliseconds quiet);
-    void handle_envelope(const v1::Envelope& envelope);
+    void handle_envelope(const v1::Envelope& envelope);  // dispatches to the on_* below
+    void on_group_message(Group& group, const v1::Envelope& envelope);
+    void on_withdrawal(Group& group, const v1::Envelope& envelope);
+    void on_invitation(const v1::Envelope& envelope);
+    void on_acceptance(const v1::Envelope& envelope);
+    void on_rn1_delivery(const v1::Envelope& envelope);
+    void refuse(const std::string& where, const std::string& what, const Error& error);
     Status retry_deferred();
     Status refresh_roster(Group& g);
     Status mark_removed(Group& g, const std::string& by);

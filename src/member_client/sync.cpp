@@ -390,10 +390,202 @@ Status Member::Impl::open_group_message(Group& g, const v1::Envelope& envelope) 
     return {};
 }
 
+void Member::Impl::refuse(const std::string& where, const std::string& what, const Error& error) {
+    emit(Event{Event::Kind::refused, where, {}, what + " refused: " + error.message});
+}
+
+void Member::Impl::on_group_message(Group& group, const v1::Envelope& envelope) {
+    const std::string where = group_label(group);
+    auto s = open_group_message(group, envelope);
+    if (!s && s.error().code == Errc::unknown &&
+        s.error().message.find("RN1 generation not received") != std::string::npos) {
+        // The RN1 rotation that keys it is on its way through the mailbox: retry later.
+        char name[64];
+        std::snprintf(name, sizeof name, "%s:%020llu", id_hex(group.info.group_id()).c_str(),
+                      static_cast<unsigned long long>(envelope.id()));
+        (void)member_client::put_message(vault_, "deferred", name, envelope);
+    } else if (!s) {
+        refuse(where, "message", s.error());
+    }
+}
+
+void Member::Impl::on_withdrawal(Group& group, const v1::Envelope& envelope) {
+    const std::string where = group_label(group);
+    auto w = parse_payload<v1::Withdrawal>(envelope);
+    Status s = w ? member::verify_withdrawal(*w) : Status(w.error());
+    if (s && w->sender_key() != envelope.sender_key())
+        s = make_error(Errc::auth_failed, "withdrawal sender differs from the relay-authenticated sender");
+    if (!s) {
+        refuse(where, "withdrawal", s.error());
+        return;
+    }
+    // A member leaving announces it at the epoch it still belongs to, so its withdrawal
+    // often arrives after the GMS's rekey has already recorded it as gone.
+    const bool leaving = w->sender_key() == w->removed_key();
+    const std::uint64_t at = leaving ? 0 : UINT64_MAX - 1;
+    const v1::RosterEntry* sender = member_at(group.info, w->sender_key(), at);
+    if (sender == nullptr && refresh_roster(group)) sender = member_at(group.info, w->sender_key(), at);
+    if (sender == nullptr || (!leaving && !sender->rights().may_remove())) {
+        refuse(where, "withdrawal", Error{Errc::forbidden, "its sender may not remove members"});
+        return;
+    }
+    if (w->removed_key() == str(identity_.public_key())) {
+        (void)mark_removed(group, sender->account());
+    } else {
+        if (group.info.policy().strict() && w->epoch() > group.info.rn1_membership_epoch()) {
+            group.info.set_rotation_due_epoch(std::max(group.info.rotation_due_epoch(), w->epoch()));
+            group.info.set_rotation_excluded(w->removed_account());
+        }
+        emit(Event{
+            Event::Kind::notice, where, sender->account(),
+            leaving ? w->removed_account() + " is leaving" : sender->account() + " withdrew " + w->removed_account()});
+    }
+}
+
+void Member::Impl::on_invitation(const v1::Envelope& envelope) {
+    auto inv = parse_payload<v1::Invitation>(envelope);
+    Status s =
+        inv ? member::verify_invitation(*inv, identity_.public_key(), gms_key_, now_unix()) : Status(inv.error());
+    if (s && inv->inviter_key() != envelope.sender_key())
+        s = make_error(Errc::auth_failed, "invitation sender differs from the relay-authenticated sender");
+    if (s) s = check_contact(inv->inviter_account(), inv->inviter_key());
+    if (!s) {
+        refuse({}, "invitation", s.error());
+        return;
+    }
+    if (auto it = groups_.find(inv->group_id());
+        it != groups_.end() && it->second.info.state() == v1::LocalGroup::STATE_ACTIVE)
+        return;
+    v1::ReceivedInvitation record;
+    *record.mutable_invitation() = *inv;
+    (void)member_client::put_message(vault_, "invitation", id_hex(inv->group_id()), record);
+    std::string rights;
+    if (inv->rights().may_invite()) rights += " may_invite";
+    if (inv->rights().may_remove()) rights += " may_remove";
+    emit(Event{Event::Kind::notice, id_hex(inv->group_id()).substr(0, 8), inv->inviter_account(),
+               inv->inviter_account() + " invites you to group " + id_hex(inv->group_id()).substr(0, 8) +
+                   (rights.empty() ? "" : " with" + rights) + "; `twofold accept " +
+                   id_hex(inv->group_id()).substr(0, 8) + "`"});
+}
+
+void Member::Impl::on_acceptance(const v1::Envelope& envelope) {
+    auto a = parse_payload<v1::Acceptance>(envelope);
+    if (!a) {
+        refuse({}, "acceptance", a.error());
+        return;
+    }
+    v1::SentInvitation sent;
+    const std::string nonce_hex = crypto::to_hex(as_bytes(a->invitation_nonce()));
+    auto found = member_client::get_message(vault_, "sent", nonce_hex, sent);
+    if (!found || !*found) {
+        refuse({}, "acceptance", Error{Errc::unknown, "it answers no invitation this member sent"});
+        return;
+    }
+    Status s = member::verify_acceptance(*a, sent.invitation());
+    auto it = groups_.find(a->group_id());
+    if (s && (it == groups_.end() || !it->second.keys || !it->second.keys->ready())) {
+        s = make_error(Errc::unknown, "the group's keys are not held here");
+    }
+    if (!s) {
+        refuse({}, "acceptance from " + sent.invitee_account(), s.error());
+        return;
+    }
+    Group& g = it->second;
+    crypto::SignPublicKey invitee{};
+    std::copy(a->invitee_key().begin(), a->invitee_key().end(), invitee.begin());
+    // The GMS first, so RN1 never goes to someone the GMS refuses to add.
+    auto epoch = gms_->add_member(as_bytes(g.info.group_id()), sent.invitee_account(),
+                                  sent.invitation().rights().may_invite(), sent.invitation().rights().may_remove());
+    if (!epoch) {
+        refuse({}, "adding " + sent.invitee_account(), epoch.error());
+        return;
+    }
+    const auto current = *g.keys->current();
+    auto delivery = member::make_rn1_delivery(identity_, as_bytes(g.info.group_id()), current.rn1_generation,
+                                              as_bytes(a->invitation_nonce()), g.keys->rn1s().rbegin()->second,
+                                              g.keys->name(), invitee);
+    if (delivery) {
+        auto ok = relay_->send(invitee, v1::ENVELOPE_TYPE_RN1_DELIVERY, as_bytes(delivery->SerializeAsString()));
+        if (!ok) delivery = ok.error();
+    }
+    if (!delivery) {
+        refuse({}, "RN1 delivery to " + sent.invitee_account(), delivery.error());
+        return;
+    }
+    (void)vault_.erase("sent", nonce_hex);
+    emit(Event{Event::Kind::notice, group_label(g), sent.invitee_account(),
+               sent.invitee_account() + " accepted; RN1 sent, GMS notified (membership epoch " +
+                   std::to_string(*epoch) + ")"});
+    (void)drain_pushes();
+}
+
+void Member::Impl::on_rn1_delivery(const v1::Envelope& envelope) {
+    auto d = parse_payload<v1::Rn1Delivery>(envelope);
+    if (!d) {
+        refuse({}, "RN1 delivery", d.error());
+        return;
+    }
+    auto it = groups_.find(d->group_id());
+    if (it == groups_.end()) {
+        refuse({}, "RN1 delivery", Error{Errc::unknown, "for a group this member has not joined"});
+        return;
+    }
+    Group& g = it->second;
+    Status s = d->sender_key() == envelope.sender_key()
+                   ? Status{}
+                   : make_error(Errc::auth_failed, "RN1 delivery sender differs from the relay-authenticated sender");
+    if (s && !d->invitation_nonce().empty() &&
+        (d->invitation_nonce() != g.info.invitation_nonce() || d->sender_key() != g.info.inviter_key())) {
+        s = make_error(Errc::forbidden, "it does not answer this member's acceptance");
+    }
+    if (s && d->invitation_nonce().empty()) {
+        if (member_at(g.info, d->sender_key(), UINT64_MAX - 1) == nullptr) (void)refresh_roster(g);
+        if (member_at(g.info, d->sender_key(), UINT64_MAX - 1) == nullptr) {
+            s = make_error(Errc::forbidden, "its sender is not a member");
+        }
+    }
+    auto contents = s ? member::open_rn1_delivery(*d, identity_) : Result<member::Rn1Contents>(s.error());
+    if (!contents) {
+        refuse({}, "RN1 delivery", contents.error());
+        return;
+    }
+    if (!g.info.name().empty() && g.info.name() != contents->name.str()) {
+        refuse({}, "RN1 delivery", Error{Errc::forbidden, "it names the group differently"});
+        return;
+    }
+    if (!g.keys) {
+        g.info.set_name(contents->name.str());
+        auto keys = member_client::load_group_keys(vault_, g.info);  // picks up a path that came first
+        if (!keys) {
+            refuse({}, "RN1 delivery", keys.error());
+            return;
+        }
+        g.keys = std::move(*keys);
+    }
+    if (auto added = g.keys->add_rn1(d->rn1_generation(), std::move(contents->rn1)); !added) {
+        refuse({}, "RN1 delivery", added.error());
+        return;
+    }
+    g.info.set_rn1_since_unix(now_unix());
+    g.info.set_rn1_membership_epoch(g.info.membership_epoch());
+    if (!d->invitation_nonce().empty()) (void)vault_.erase("invitation", id_hex(g.info.group_id()));
+    const bool joining = g.info.state() != v1::LocalGroup::STATE_ACTIVE;
+    if (!g.keys->has_rn2()) (void)inquire(g);
+    if (g.keys->ready() && joining) {
+        g.info.set_state(v1::LocalGroup::STATE_ACTIVE);
+        emit(Event{Event::Kind::notice, group_label(g), {}, "joined " + group_label(g) + "; group key ready"});
+    } else {
+        emit(Event{Event::Kind::notice,
+                   group_label(g),
+                   {},
+                   "RN1 generation " + std::to_string(d->rn1_generation()) + " received"});
+    }
+    (void)save_group(g);  // the delivery's envelope is acknowledged with this store's commit
+}
+
 void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
-    const bool to_group = !envelope.group_id().empty();
     Group* group = nullptr;
-    if (to_group) {
+    if (!envelope.group_id().empty()) {
         auto it = groups_.find(envelope.group_id());
         if (it == groups_.end()) return;  // not ours (any more)
         group = &it->second;
@@ -401,204 +593,21 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
     } else if (envelope.id() <= config_.last_mailbox_envelope()) {
         return;
     }
-    const std::string where = group ? group_label(*group) : std::string();
-    auto refuse = [&](const std::string& what, const Error& error) {
-        emit(Event{Event::Kind::refused, where, {}, what + " refused: " + error.message});
-    };
 
     switch (envelope.type()) {
-        case v1::ENVELOPE_TYPE_GROUP_MESSAGE: {
-            if (!group) break;
-            auto s = open_group_message(*group, envelope);
-            if (!s && s.error().code == Errc::unknown &&
-                s.error().message.find("RN1 generation not received") != std::string::npos) {
-                // The RN1 rotation that keys it is on its way through the mailbox: retry later.
-                char name[64];
-                std::snprintf(name, sizeof name, "%s:%020llu", id_hex(group->info.group_id()).c_str(),
-                              static_cast<unsigned long long>(envelope.id()));
-                (void)member_client::put_message(vault_, "deferred", name, envelope);
-            } else if (!s) {
-                refuse("message", s.error());
-            }
+        case v1::ENVELOPE_TYPE_GROUP_MESSAGE:
+            if (group) on_group_message(*group, envelope);
             break;
-        }
-        case v1::ENVELOPE_TYPE_WITHDRAWAL: {
-            if (!group) break;
-            auto w = parse_payload<v1::Withdrawal>(envelope);
-            Status s = w ? member::verify_withdrawal(*w) : Status(w.error());
-            if (s && w->sender_key() != envelope.sender_key())
-                s = make_error(Errc::auth_failed, "withdrawal sender differs from the relay-authenticated sender");
-            if (!s) {
-                refuse("withdrawal", s.error());
-                break;
-            }
-            // A member leaving announces it at the epoch it still belongs to, so its withdrawal
-            // often arrives after the GMS's rekey has already recorded it as gone.
-            const bool leaving = w->sender_key() == w->removed_key();
-            const std::uint64_t at = leaving ? 0 : UINT64_MAX - 1;
-            const v1::RosterEntry* sender = member_at(group->info, w->sender_key(), at);
-            if (sender == nullptr && refresh_roster(*group)) sender = member_at(group->info, w->sender_key(), at);
-            if (sender == nullptr || (!leaving && !sender->rights().may_remove())) {
-                refuse("withdrawal", Error{Errc::forbidden, "its sender may not remove members"});
-                break;
-            }
-            if (w->removed_key() == str(identity_.public_key())) {
-                (void)mark_removed(*group, sender->account());
-            } else {
-                if (group->info.policy().strict() && w->epoch() > group->info.rn1_membership_epoch()) {
-                    group->info.set_rotation_due_epoch(std::max(group->info.rotation_due_epoch(), w->epoch()));
-                    group->info.set_rotation_excluded(w->removed_account());
-                }
-                emit(Event{Event::Kind::notice, where, sender->account(),
-                           leaving ? w->removed_account() + " is leaving"
-                                   : sender->account() + " withdrew " + w->removed_account()});
-            }
+        case v1::ENVELOPE_TYPE_WITHDRAWAL:
+            if (group) on_withdrawal(*group, envelope);
             break;
-        }
-        case v1::ENVELOPE_TYPE_INVITATION: {
-            auto inv = parse_payload<v1::Invitation>(envelope);
-            Status s = inv ? member::verify_invitation(*inv, identity_.public_key(), gms_key_, now_unix())
-                           : Status(inv.error());
-            if (s && inv->inviter_key() != envelope.sender_key())
-                s = make_error(Errc::auth_failed, "invitation sender differs from the relay-authenticated sender");
-            if (s) s = check_contact(inv->inviter_account(), inv->inviter_key());
-            if (!s) {
-                refuse("invitation", s.error());
-                break;
-            }
-            if (auto it = groups_.find(inv->group_id());
-                it != groups_.end() && it->second.info.state() == v1::LocalGroup::STATE_ACTIVE)
-                break;
-            v1::ReceivedInvitation record;
-            *record.mutable_invitation() = *inv;
-            (void)member_client::put_message(vault_, "invitation", id_hex(inv->group_id()), record);
-            std::string rights;
-            if (inv->rights().may_invite()) rights += " may_invite";
-            if (inv->rights().may_remove()) rights += " may_remove";
-            emit(Event{Event::Kind::notice, id_hex(inv->group_id()).substr(0, 8), inv->inviter_account(),
-                       inv->inviter_account() + " invites you to group " + id_hex(inv->group_id()).substr(0, 8) +
-                           (rights.empty() ? "" : " with" + rights) + "; `twofold accept " +
-                           id_hex(inv->group_id()).substr(0, 8) + "`"});
+        case v1::ENVELOPE_TYPE_INVITATION: on_invitation(envelope); break;
+        case v1::ENVELOPE_TYPE_ACCEPTANCE: on_acceptance(envelope); break;
+        case v1::ENVELOPE_TYPE_RN1_DELIVERY: on_rn1_delivery(envelope); break;
+        default:
+            refuse(group ? group_label(*group) : std::string(), "envelope",
+                   Error{Errc::malformed, "unknown envelope type"});
             break;
-        }
-        case v1::ENVELOPE_TYPE_ACCEPTANCE: {
-            auto a = parse_payload<v1::Acceptance>(envelope);
-            if (!a) {
-                refuse("acceptance", a.error());
-                break;
-            }
-            v1::SentInvitation sent;
-            const std::string nonce_hex = crypto::to_hex(as_bytes(a->invitation_nonce()));
-            auto found = member_client::get_message(vault_, "sent", nonce_hex, sent);
-            if (!found || !*found) {
-                refuse("acceptance", Error{Errc::unknown, "it answers no invitation this member sent"});
-                break;
-            }
-            Status s = member::verify_acceptance(*a, sent.invitation());
-            auto it = groups_.find(a->group_id());
-            if (s && (it == groups_.end() || !it->second.keys || !it->second.keys->ready())) {
-                s = make_error(Errc::unknown, "the group's keys are not held here");
-            }
-            if (!s) {
-                refuse("acceptance from " + sent.invitee_account(), s.error());
-                break;
-            }
-            Group& g = it->second;
-            crypto::SignPublicKey invitee{};
-            std::copy(a->invitee_key().begin(), a->invitee_key().end(), invitee.begin());
-            // The GMS first, so RN1 never goes to someone the GMS refuses to add.
-            auto epoch =
-                gms_->add_member(as_bytes(g.info.group_id()), sent.invitee_account(),
-                                 sent.invitation().rights().may_invite(), sent.invitation().rights().may_remove());
-            if (!epoch) {
-                refuse("adding " + sent.invitee_account(), epoch.error());
-                break;
-            }
-            const auto current = *g.keys->current();
-            auto delivery = member::make_rn1_delivery(identity_, as_bytes(g.info.group_id()), current.rn1_generation,
-                                                      as_bytes(a->invitation_nonce()), g.keys->rn1s().rbegin()->second,
-                                                      g.keys->name(), invitee);
-            if (delivery) {
-                auto ok =
-                    relay_->send(invitee, v1::ENVELOPE_TYPE_RN1_DELIVERY, as_bytes(delivery->SerializeAsString()));
-                if (!ok) delivery = ok.error();
-            }
-            if (!delivery) {
-                refuse("RN1 delivery to " + sent.invitee_account(), delivery.error());
-                break;
-            }
-            (void)vault_.erase("sent", nonce_hex);
-            emit(Event{Event::Kind::notice, group_label(g), sent.invitee_account(),
-                       sent.invitee_account() + " accepted; RN1 sent, GMS notified (membership epoch " +
-                           std::to_string(*epoch) + ")"});
-            (void)drain_pushes();
-            break;
-        }
-        case v1::ENVELOPE_TYPE_RN1_DELIVERY: {
-            auto d = parse_payload<v1::Rn1Delivery>(envelope);
-            if (!d) {
-                refuse("RN1 delivery", d.error());
-                break;
-            }
-            auto it = groups_.find(d->group_id());
-            if (it == groups_.end()) {
-                refuse("RN1 delivery", Error{Errc::unknown, "for a group this member has not joined"});
-                break;
-            }
-            Group& g = it->second;
-            Status s =
-                d->sender_key() == envelope.sender_key()
-                    ? Status{}
-                    : make_error(Errc::auth_failed, "RN1 delivery sender differs from the relay-authenticated sender");
-            if (s && !d->invitation_nonce().empty() &&
-                (d->invitation_nonce() != g.info.invitation_nonce() || d->sender_key() != g.info.inviter_key())) {
-                s = make_error(Errc::forbidden, "it does not answer this member's acceptance");
-            }
-            if (s && d->invitation_nonce().empty()) {
-                if (member_at(g.info, d->sender_key(), UINT64_MAX - 1) == nullptr) (void)refresh_roster(g);
-                if (member_at(g.info, d->sender_key(), UINT64_MAX - 1) == nullptr) {
-                    s = make_error(Errc::forbidden, "its sender is not a member");
-                }
-            }
-            auto contents = s ? member::open_rn1_delivery(*d, identity_) : Result<member::Rn1Contents>(s.error());
-            if (!contents) {
-                refuse("RN1 delivery", contents.error());
-                break;
-            }
-            if (!g.info.name().empty() && g.info.name() != contents->name.str()) {
-                refuse("RN1 delivery", Error{Errc::forbidden, "it names the group differently"});
-                break;
-            }
-            if (!g.keys) {
-                g.info.set_name(contents->name.str());
-                auto keys = member_client::load_group_keys(vault_, g.info);  // picks up a path that came first
-                if (!keys) {
-                    refuse("RN1 delivery", keys.error());
-                    break;
-                }
-                g.keys = std::move(*keys);
-            }
-            if (auto added = g.keys->add_rn1(d->rn1_generation(), std::move(contents->rn1)); !added) {
-                refuse("RN1 delivery", added.error());
-                break;
-            }
-            g.info.set_rn1_since_unix(now_unix());
-            g.info.set_rn1_membership_epoch(g.info.membership_epoch());
-            if (!d->invitation_nonce().empty()) (void)vault_.erase("invitation", id_hex(g.info.group_id()));
-            const bool joining = g.info.state() != v1::LocalGroup::STATE_ACTIVE;
-            if (!g.keys->has_rn2()) (void)inquire(g);
-            if (g.keys->ready() && joining) {
-                g.info.set_state(v1::LocalGroup::STATE_ACTIVE);
-                emit(Event{Event::Kind::notice, group_label(g), {}, "joined " + group_label(g) + "; group key ready"});
-            } else {
-                emit(Event{Event::Kind::notice,
-                           group_label(g),
-                           {},
-                           "RN1 generation " + std::to_string(d->rn1_generation()) + " received"});
-            }
-            break;
-        }
-        default: refuse("envelope", Error{Errc::malformed, "unknown envelope type"}); break;
     }
 
     if (group) {
@@ -607,12 +616,6 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
     } else {
         config_.set_last_mailbox_envelope(std::max(config_.last_mailbox_envelope(), envelope.id()));
         (void)member_client::put_message(vault_, "config", "member", config_);
-        if (envelope.type() == v1::ENVELOPE_TYPE_RN1_DELIVERY) {
-            auto d = wire::parse_message<v1::Rn1Delivery>(as_bytes(envelope.payload()));
-            if (d) {
-                if (auto it = groups_.find(d->group_id()); it != groups_.end()) (void)save_group(it->second);
-            }
-        }
     }
 }
 
