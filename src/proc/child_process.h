@@ -1,9 +1,10 @@
-// A server binary run as a child process (crash tests, benchmarks): started with posix_spawn,
-// its first stdout line read, killed and reaped in every path (the destructor sends SIGKILL).
+// A server binary run as a child process (crash tests, benchmarks): started with fork and execve,
+// its first stdout line read, killed and reaped in every path (the destructor sends SIGKILL; the
+// kernel sends it too if the parent dies first).
 #pragma once
 
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,15 +22,22 @@ class ChildProcess {
     explicit ChildProcess(const std::vector<std::string>& argv) {
         int out[2];
         if (::pipe(out) != 0) return;
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-        posix_spawn_file_actions_addclose(&actions, out[0]);
         std::vector<char*> args;
         for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
-        if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
-        posix_spawn_file_actions_destroy(&actions);
+        const pid_t parent = ::getpid();
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            // The child dies with its parent, so a test that crashes (an ASan abort skips every
+            // destructor) leaves no server behind. Only async-signal-safe calls until execve.
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != parent) ::_exit(127);  // the parent is already gone
+            ::dup2(out[1], STDOUT_FILENO);
+            ::close(out[0]);
+            ::close(out[1]);
+            ::execve(args[0], args.data(), environ);
+            ::_exit(127);
+        }
         ::close(out[1]);
         stdout_fd_ = out[0];
     }
