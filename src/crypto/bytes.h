@@ -22,6 +22,9 @@ inline ByteView as_bytes(std::string_view s) noexcept {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
+// Bytes into a protobuf `bytes` field (public bytes only).
+inline std::string as_string(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
 inline MutableByteView as_writable_bytes(std::string& s) noexcept {
     return {reinterpret_cast<std::uint8_t*>(s.data()), s.size()};
 }

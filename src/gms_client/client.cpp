@@ -52,8 +52,6 @@ Result<v1::GmsResponse> GmsClient::next_push(std::chrono::milliseconds timeout) 
 
 namespace {
 
-std::string str(ByteView b) { return {b.begin(), b.end()}; }
-
 template <class Get>
 auto expect(Result<v1::GmsResponse> r, bool (v1::GmsResponse::*has)() const, Get get, const char* what)
     -> Result<std::decay_t<decltype(get(std::declval<v1::GmsResponse&>()))>> {
@@ -70,7 +68,7 @@ Status GmsClient::register_account(const std::string& account, const std::string
     auto* r = req.mutable_register_();
     r->set_account(account);
     r->set_password(password);
-    r->set_identity_key(str(identity_key));
+    r->set_identity_key(as_string(identity_key));
     auto answer = call(std::move(req));
     if (!answer) return answer.error();
     return {};
@@ -80,21 +78,23 @@ Result<v1::LoginResponse> GmsClient::login(const std::string& account, const std
     v1::GmsRequest req;
     req.mutable_login()->set_account(account);
     req.mutable_login()->set_password(password);
-    return expect(call(std::move(req)), &v1::GmsResponse::has_login, [](auto& r) { return r.login(); }, "a login");
+    return expect(
+        call(std::move(req)), &v1::GmsResponse::has_login, [](auto& r) { return r.login(); }, "a login");
 }
 
 Result<v1::GroupStatus> GmsClient::create_group(ByteView group_id, const v1::GroupPolicy& policy) {
     v1::GmsRequest req;
-    req.mutable_create_group()->set_group_id(str(group_id));
+    req.mutable_create_group()->set_group_id(as_string(group_id));
     *req.mutable_create_group()->mutable_policy() = policy;
-    return expect(call(std::move(req)), &v1::GmsResponse::has_group, [](auto& r) { return r.group(); }, "a group");
+    return expect(
+        call(std::move(req)), &v1::GmsResponse::has_group, [](auto& r) { return r.group(); }, "a group");
 }
 
 namespace {
 v1::GmsRequest notification(ByteView group_id, v1::MemberNotification::Change change, const std::string& account) {
     v1::GmsRequest req;
     auto* n = req.mutable_member_notification();
-    n->set_group_id(str(group_id));
+    n->set_group_id(as_string(group_id));
     n->set_change(change);
     n->set_account(account);
     return req;
@@ -103,7 +103,7 @@ auto epoch_of = [](auto& r) { return r.epoch(); };
 }  // namespace
 
 Result<std::uint64_t> GmsClient::add_member(ByteView group_id, const std::string& account, bool may_invite,
-                                           bool may_remove) {
+                                            bool may_remove) {
     v1::GmsRequest req = notification(group_id, v1::MemberNotification::CHANGE_ADD, account);
     req.mutable_member_notification()->mutable_rights()->set_may_invite(may_invite);
     req.mutable_member_notification()->mutable_rights()->set_may_remove(may_remove);
@@ -122,14 +122,14 @@ Result<std::uint64_t> GmsClient::leave(ByteView group_id) {
 
 Result<std::uint64_t> GmsClient::acknowledge(ByteView group_id, std::uint64_t epoch) {
     v1::GmsRequest req;
-    req.mutable_rekey_ack()->set_group_id(str(group_id));
+    req.mutable_rekey_ack()->set_group_id(as_string(group_id));
     req.mutable_rekey_ack()->set_epoch(epoch);
     return expect(call(std::move(req)), &v1::GmsResponse::has_epoch, epoch_of, "an epoch");
 }
 
 Status GmsClient::acknowledge_async(ByteView group_id, std::uint64_t epoch) {
     v1::GmsRequest req;  // request id 0: fire and forget
-    req.mutable_rekey_ack()->set_group_id(str(group_id));
+    req.mutable_rekey_ack()->set_group_id(as_string(group_id));
     req.mutable_rekey_ack()->set_epoch(epoch);
     const std::string bytes = req.SerializeAsString();
     return conn_->send(as_bytes(bytes));
@@ -137,41 +137,43 @@ Status GmsClient::acknowledge_async(ByteView group_id, std::uint64_t epoch) {
 
 Result<v1::Welcome> GmsClient::inquire(ByteView group_id, std::uint64_t known_epoch) {
     v1::GmsRequest req;
-    req.mutable_rn2_inquiry()->set_group_id(str(group_id));
+    req.mutable_rn2_inquiry()->set_group_id(as_string(group_id));
     req.mutable_rn2_inquiry()->set_known_epoch(known_epoch);
-    return expect(call(std::move(req)), &v1::GmsResponse::has_welcome, [](auto& r) { return r.welcome(); },
-                  "the group state");
+    return expect(
+        call(std::move(req)), &v1::GmsResponse::has_welcome, [](auto& r) { return r.welcome(); }, "the group state");
 }
 
 Result<std::vector<v1::MembershipStatement>> GmsClient::list_members(ByteView group_id) {
     v1::GmsRequest req;
-    req.mutable_list_members()->set_group_id(str(group_id));
-    auto r = expect(call(std::move(req)), &v1::GmsResponse::has_members, [](auto& x) { return x.members(); },
-                    "a member list");
+    req.mutable_list_members()->set_group_id(as_string(group_id));
+    auto r = expect(
+        call(std::move(req)), &v1::GmsResponse::has_members, [](auto& x) { return x.members(); }, "a member list");
     if (!r) return r.error();
     return std::vector<v1::MembershipStatement>(r->members().begin(), r->members().end());
 }
 
 Result<v1::MembershipStatement> GmsClient::statement(ByteView group_id) {
     v1::GmsRequest req;
-    req.mutable_statement()->set_group_id(str(group_id));
-    return expect(call(std::move(req)), &v1::GmsResponse::has_statement, [](auto& r) { return r.statement(); },
-                  "a statement");
+    req.mutable_statement()->set_group_id(as_string(group_id));
+    return expect(
+        call(std::move(req)), &v1::GmsResponse::has_statement, [](auto& r) { return r.statement(); }, "a statement");
 }
 
 Result<std::uint64_t> GmsClient::claim_rn1_generation(ByteView group_id, std::uint64_t generation) {
     v1::GmsRequest req;
-    req.mutable_rn1_generation()->set_group_id(str(group_id));
+    req.mutable_rn1_generation()->set_group_id(as_string(group_id));
     req.mutable_rn1_generation()->set_generation(generation);
-    return expect(call(std::move(req)), &v1::GmsResponse::has_rn1_generation,
-                  [](auto& r) { return r.rn1_generation(); }, "a generation");
+    return expect(
+        call(std::move(req)), &v1::GmsResponse::has_rn1_generation, [](auto& r) { return r.rn1_generation(); },
+        "a generation");
 }
 
 Result<v1::IdentityStatement> GmsClient::lookup(const std::string& account) {
     v1::GmsRequest req;
     req.mutable_lookup_account()->set_account(account);
-    return expect(call(std::move(req)), &v1::GmsResponse::has_identity, [](auto& r) { return r.identity(); },
-                  "an identity statement");
+    return expect(
+        call(std::move(req)), &v1::GmsResponse::has_identity, [](auto& r) { return r.identity(); },
+        "an identity statement");
 }
 
 }  // namespace twofold::gms

@@ -28,8 +28,6 @@ static_assert(crypto::kKeyConfirmationIdBytes == wire::kKeyConfirmationIdBytes);
 static_assert(crypto::kSignPublicKeyBytes == wire::kIdentityKeyBytes);
 static_assert(kMaxGroupMessageBytes <= wire::kDefaultMaxFrameBytes, "a group message must fit in one frame");
 
-std::string to_string(ByteView bytes) { return {reinterpret_cast<const char*>(bytes.data()), bytes.size()}; }
-
 // Writes fixed-width fields in order. A field of the wrong size (only possible for a message
 // whose shape was not checked) is cut or zero-padded, so the layout never moves.
 class FixedWriter {
@@ -117,25 +115,25 @@ Result<Bytes> protect_message(ByteView group_id, EpochId epoch, const crypto::Ep
     }
     v1::GroupMessage message;
     v1::GroupMessageHeader& header = *message.mutable_header();
-    header.set_group_id(to_string(group_id));
+    header.set_group_id(as_string(group_id));
     header.set_rn1_generation(epoch.rn1_generation);
     header.set_rn2_epoch(epoch.rn2_epoch);
-    header.set_sender_key(to_string(sender.public_key()));
+    header.set_sender_key(as_string(sender.public_key()));
     header.set_sequence(sequence);
-    header.set_key_confirmation_id(to_string(keys.key_confirmation_id()));
+    header.set_key_confirmation_id(as_string(keys.key_confirmation_id()));
     const auto nonce = crypto::random_array<crypto::kAeadNonceBytes>();
-    header.set_nonce(to_string(nonce));
+    header.set_nonce(as_string(nonce));
 
     // Encrypt straight into the message's field: no copy of a large ciphertext.
     std::string& ciphertext = *message.mutable_ciphertext();
     ciphertext.resize(plaintext.size() + crypto::kAeadTagBytes);
     thread_local crypto::AeadKey key;  // one secure allocation per thread, not one per message
     keys.message_key_into(sender.public_key(), sequence, key);
-    const Status encrypted = crypto::aead_encrypt(key.span(), nonce, plaintext,
-                                                  group_message_associated_data(header), as_writable_bytes(ciphertext));
+    const Status encrypted = crypto::aead_encrypt(key.span(), nonce, plaintext, group_message_associated_data(header),
+                                                  as_writable_bytes(ciphertext));
     crypto::wipe(key.mutable_span());
     if (!encrypted) return encrypted.error();
-    message.set_signature(to_string(sender.sign(group_message_signed_bytes(message))));
+    message.set_signature(as_string(sender.sign(group_message_signed_bytes(message))));
 
     Bytes out(message.ByteSizeLong());
     if (!message.SerializeToArray(out.data(), static_cast<int>(out.size()))) {

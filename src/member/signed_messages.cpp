@@ -44,11 +44,9 @@ class SignedBytes {
     Bytes out_;
 };
 
-std::string to_string(ByteView bytes) { return {bytes.begin(), bytes.end()}; }
-
 std::string sign(const crypto::SigningKey& key, const SignedBytes& b) {
     const crypto::Signature sig = key.sign(b.bytes());
-    return to_string(sig);
+    return as_string(sig);
 }
 
 Status check_size(std::string_view what, const std::string& field, std::size_t size) {
@@ -112,11 +110,11 @@ v1::Invitation make_invitation(const crypto::SigningKey& inviter, const std::str
                                const v1::Rights& rights, const crypto::SignPublicKey& invitee_key,
                                const v1::MembershipStatement& inviter_statement) {
     v1::Invitation i;
-    i.set_group_id(to_string(group_id));
+    i.set_group_id(as_string(group_id));
     *i.mutable_rights() = rights;
-    i.set_inviter_key(to_string(inviter.public_key()));
-    i.set_invitee_key(to_string(invitee_key));
-    i.set_nonce(to_string(crypto::random_array<kInvitationNonceBytes>()));
+    i.set_inviter_key(as_string(inviter.public_key()));
+    i.set_invitee_key(as_string(invitee_key));
+    i.set_nonce(as_string(crypto::random_array<kInvitationNonceBytes>()));
     i.set_inviter_account(inviter_account);
     *i.mutable_inviter_statement() = inviter_statement;
     i.set_signature(sign(inviter, invitation_bytes(i)));
@@ -160,7 +158,7 @@ v1::Acceptance make_acceptance(const crypto::SigningKey& invitee, const std::str
     v1::Acceptance a;
     a.set_group_id(invitation.group_id());
     a.set_invitation_nonce(invitation.nonce());
-    a.set_invitee_key(to_string(invitee.public_key()));
+    a.set_invitee_key(as_string(invitee.public_key()));
     a.set_invitee_account(invitee_account);
     a.set_signature(sign(invitee, acceptance_bytes(a)));
     return a;
@@ -190,11 +188,11 @@ Result<v1::Rn1Delivery> make_rn1_delivery(const crypto::SigningKey& sender, Byte
     if (!sealed) return sealed.error();
 
     v1::Rn1Delivery d;
-    d.set_group_id(to_string(group_id));
+    d.set_group_id(as_string(group_id));
     d.set_rn1_generation(generation);
-    d.set_invitation_nonce(to_string(invitation_nonce));
-    d.set_sealed(to_string(*sealed));
-    d.set_sender_key(to_string(sender.public_key()));
+    d.set_invitation_nonce(as_string(invitation_nonce));
+    d.set_sealed(as_string(*sealed));
+    d.set_sender_key(as_string(sender.public_key()));
     d.set_signature(sign(sender, rn1_delivery_bytes(d)));
     return d;
 }
@@ -227,10 +225,10 @@ v1::Withdrawal make_withdrawal(const crypto::SigningKey& sender, ByteView group_
                                const crypto::SignPublicKey& removed_key, const std::string& removed_account,
                                std::uint64_t membership_epoch) {
     v1::Withdrawal w;
-    w.set_group_id(to_string(group_id));
-    w.set_removed_key(to_string(removed_key));
+    w.set_group_id(as_string(group_id));
+    w.set_removed_key(as_string(removed_key));
     w.set_epoch(membership_epoch);
-    w.set_sender_key(to_string(sender.public_key()));
+    w.set_sender_key(as_string(sender.public_key()));
     w.set_removed_account(removed_account);
     w.set_signature(sign(sender, withdrawal_bytes(w)));
     return w;

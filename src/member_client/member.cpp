@@ -21,8 +21,6 @@ namespace {
 
 constexpr std::string_view kStoreFile = "member.db";
 
-std::string str(ByteView b) { return {b.begin(), b.end()}; }
-
 v1::Rights to_proto(Rights r) {
     v1::Rights out;
     out.set_may_invite(r.may_invite);
@@ -91,7 +89,7 @@ Result<std::unique_ptr<Member>> Member::init(const std::filesystem::path& home, 
     config.set_gms_host(gms->host);
     config.set_gms_port(gms->port);
     config.set_gms_fingerprint(o.gms_fingerprint);
-    config.set_gms_signing_key(str(*gms_key));
+    config.set_gms_signing_key(as_string(*gms_key));
     config.set_relay_host(relay->host);
     config.set_relay_port(relay->port);
     config.set_relay_fingerprint(o.relay_fingerprint);
@@ -298,7 +296,7 @@ Status Member::Impl::rotate(Group& g, const std::string& excluded_account) {
     auto members = gms_->list_members(as_bytes(g.info.group_id()));
     if (!members) return members.error();
     crypto::Rn1 rn1 = crypto::make_rn1();
-    const std::string me = str(identity_.public_key());
+    const std::string me = as_string(identity_.public_key());
     for (const auto& m : *members) {
         if (m.identity_key() == me || m.account() == excluded_account) continue;
         if (auto s = wire::verify_statement(m, gms_key_, now_unix()); !s) return s;
@@ -334,7 +332,7 @@ Status Member::Impl::send_text(Group& g, const std::string& text) {
     auto message =
         member::protect_message(as_bytes(g.info.group_id()), epoch, *schedule, identity_, sequence, as_bytes(text));
     if (!message) return message.error();
-    return publish(g, v1::ENVELOPE_TYPE_GROUP_MESSAGE, str(*message));
+    return publish(g, v1::ENVELOPE_TYPE_GROUP_MESSAGE, as_string(*message));
 }
 
 // --- the public operations ---
@@ -363,14 +361,14 @@ Result<GroupInfo> Member::create_group(const std::string& name, const GroupPolic
     if (!status) return status.error();
 
     Impl::Group g;
-    g.info.set_group_id(str(gid));
+    g.info.set_group_id(as_string(gid));
     g.info.set_name(name);
     g.info.set_state(v1::LocalGroup::STATE_AWAITING_KEYS);
     *g.info.mutable_rights() = status->rights();
     *g.info.mutable_policy() = status->policy();
     g.info.set_membership_epoch(status->membership_epoch());
     g.keys.emplace(std::move(*group_name));
-    auto& stored = impl_->groups_.emplace(str(gid), std::move(g)).first->second;
+    auto& stored = impl_->groups_.emplace(as_string(gid), std::move(g)).first->second;
     if (auto s = impl_->save_group(stored); !s) return s.error();
 
     // The creator's welcome (its path and RN2) follows the answer; then RN1 generation 1.

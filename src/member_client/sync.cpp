@@ -20,8 +20,6 @@ namespace twofold {
 
 namespace {
 
-std::string str(ByteView b) { return {b.begin(), b.end()}; }
-
 std::string event_text(const v1::MembershipEvent& e) {
     switch (e.change()) {
         case v1::MemberNotification::CHANGE_ADD: return e.account() + " joined";
@@ -377,7 +375,7 @@ Status Member::Impl::open_group_message(Group& g, const v1::Envelope& envelope) 
     if (auto s = window.check(h.sequence()); !s) return s;
     if (auto s = member::open_message_into(*message, *schedule, plaintext_); !s) return s;
     window.mark(h.sequence());
-    (*g.info.mutable_replay())[sender_hex] = str(window.serialise());
+    (*g.info.mutable_replay())[sender_hex] = as_string(window.serialise());
 
     Event e;
     e.kind = Event::Kind::message;
@@ -429,7 +427,7 @@ void Member::Impl::on_withdrawal(Group& group, const v1::Envelope& envelope) {
         refuse(where, "withdrawal", Error{Errc::forbidden, "its sender may not remove members"});
         return;
     }
-    if (w->removed_key() == str(identity_.public_key())) {
+    if (w->removed_key() == as_string(identity_.public_key())) {
         (void)mark_removed(group, sender->account());
     } else {
         if (group.info.policy().strict() && w->epoch() > group.info.rn1_membership_epoch()) {
