@@ -16,6 +16,7 @@ Status GroupKeys::add_rn1(std::uint64_t generation, crypto::Rn1 rn1) {
     }
     rn1s_.emplace(generation, std::move(rn1));
     prune();
+    ++revision_;
     return {};
 }
 
@@ -40,12 +41,14 @@ void GroupKeys::record_current_rn2() {
     const auto rn2 = path_->rn2();
     rn2s_.insert_or_assign(path_->epoch(), crypto::Rn2::copy_of(rn2));
     prune();
+    ++revision_;
 }
 
 void GroupKeys::restore_rn2(std::uint64_t epoch, crypto::Rn2 rn2) {
     if (!rn2s_.empty() && epoch + grace_ < rn2s_.rbegin()->first) return;  // past the grace already
     rn2s_.emplace(epoch, std::move(rn2));
     prune();
+    ++revision_;
 }
 
 // Keeps the newest grace_+1 of each half; the erased Secrets wipe themselves.

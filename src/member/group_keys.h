@@ -54,6 +54,8 @@ class GroupKeys {
     const std::optional<lkh::MemberState>& path() const noexcept { return path_; }
     // Restores an RN2 of an epoch before the path's (from storage).
     void restore_rn2(std::uint64_t epoch, crypto::Rn2 rn2);
+    // Moves on every change of the held keys, so a caller stores them only when they changed.
+    std::uint64_t revision() const noexcept { return revision_; }
 
   private:
     void record_current_rn2();
@@ -64,6 +66,7 @@ class GroupKeys {
     std::map<std::uint64_t, crypto::Rn1> rn1s_;
     std::map<std::uint64_t, crypto::Rn2> rn2s_;  // every held epoch, the current one included
     std::optional<lkh::MemberState> path_;
+    std::uint64_t revision_ = 0;
 };
 
 }  // namespace twofold::member

@@ -151,6 +151,7 @@ Result<std::unique_ptr<Member::Impl>> Member::Impl::load(member_store::Vault vau
         auto keys = member_client::load_group_keys(impl->vault_, g.info);
         if (!keys) return keys.error();
         g.keys = std::move(*keys);
+        if (g.keys) g.stored_revision = g.keys->revision();
         impl->groups_.emplace(g.info.group_id(), std::move(g));
     }
     auto inbox = impl->vault_.names("inbox");
@@ -198,10 +199,14 @@ Result<Member::Impl::Group*> Member::Impl::find_group(const std::string& which) 
     return make_error(Errc::unknown, "no group named " + which);
 }
 
-Status Member::Impl::save_group(const Group& g) {
+// Called for every envelope a group receives; the keys change far less often (a rekey, an RN1
+// generation), and rewriting them costs a scan of the store's key records.
+Status Member::Impl::save_group(Group& g) {
     const std::string hex = id_hex(g.info.group_id());
     if (auto s = member_client::put_message(vault_, "group", hex, g.info); !s) return s;
-    if (g.keys) return member_client::save_group_keys(vault_, hex, *g.keys);
+    if (!g.keys || g.keys->revision() == g.stored_revision) return {};
+    if (auto s = member_client::save_group_keys(vault_, hex, *g.keys); !s) return s;
+    g.stored_revision = g.keys->revision();
     return {};
 }
 

@@ -30,6 +30,7 @@ class Member::Impl {
     struct Group {
         v1::LocalGroup info;
         std::optional<member::GroupKeys> keys;  // once the name (with RN1) is known
+        std::uint64_t stored_revision = 0;      // keys->revision() as last written to the store
     };
 
     Impl(member_store::Vault vault, v1::MemberConfig config, crypto::SigningKey identity,
@@ -40,7 +41,7 @@ class Member::Impl {
     Status connect();
     Result<Group*> find_group(const std::string& which);  // name, or id hex (prefix of 4+)
     Result<v1::MembershipStatement> my_statement(Group& g);
-    Status save_group(const Group& g);
+    Status save_group(Group& g);  // the public record always, the keys when they changed
     Status check_contact(const std::string& account, const std::string& identity_key);
     Result<std::string> registered_key(const std::string& account);  // from a verified GMS statement
     Status rotate(Group& g, const std::string& excluded_account);

@@ -321,6 +321,7 @@ Status Member::Impl::mark_removed(Group& g, const std::string& by) {
     g.info.set_state(v1::LocalGroup::STATE_REMOVED);
     g.info.set_removed_by(by);
     g.keys.reset();  // every RN1, RN2 and path key is wiped with it
+    g.stored_revision = 0;
     if (auto s = member_client::erase_group_keys(vault_, id_hex(g.info.group_id())); !s) return s;
     emit(Event{Event::Kind::notice, group_label(g), by, "your membership ended (by " + by + "); keys wiped"});
     return save_group(g);
@@ -559,6 +560,7 @@ void Member::Impl::on_rn1_delivery(const v1::Envelope& envelope) {
             return;
         }
         g.keys = std::move(*keys);
+        g.stored_revision = g.keys->revision();  // what the store holds already
     }
     if (auto added = g.keys->add_rn1(d->rn1_generation(), std::move(contents->rn1)); !added) {
         refuse({}, "RN1 delivery", added.error());
