@@ -139,6 +139,16 @@ std::optional<std::string> next_line() {
     return line;
 }
 
+// `recv --follow` and `chat`: events printed as they arrive until SIGINT, SIGTERM or end of input.
+Status follow_until_stopped(Member& m, const std::optional<std::string>& group, bool as_json,
+                            const std::function<std::optional<std::string>()>& outgoing,
+                            std::chrono::milliseconds poll) {
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    return m.follow(
+        group, [&](const Event& e) { print_event(e, as_json); }, outgoing, [] { return g_stop.load(); }, poll);
+}
+
 void add_init(CLI::App& app, int* exit_status) {
     struct Args {
         Common common;
@@ -351,11 +361,7 @@ void add_recv(CLI::App& app, int* exit_status) {
                 for (const auto& e : *events) print_event(e, a->common.json);
                 return {};
             }
-            std::signal(SIGINT, on_signal);
-            std::signal(SIGTERM, on_signal);
-            return m.follow(
-                a->group, [&](const Event& e) { print_event(e, a->common.json); }, nullptr,
-                [] { return g_stop.load(); }, std::chrono::milliseconds(200));
+            return follow_until_stopped(m, a->group, a->common.json, nullptr, std::chrono::milliseconds(200));
         });
     });
 }
@@ -371,11 +377,7 @@ void add_chat(CLI::App& app, int* exit_status) {
     cmd->add_option("GROUP", a->group, "group name or id")->required();
     cmd->callback([a, exit_status] {
         *exit_status = with_member(a->common, [&](Member& m) -> Status {
-            std::signal(SIGINT, on_signal);
-            std::signal(SIGTERM, on_signal);
-            return m.follow(
-                a->group, [&](const Event& e) { print_event(e, a->common.json); }, next_line,
-                [] { return g_stop.load(); }, std::chrono::milliseconds(100));
+            return follow_until_stopped(m, a->group, a->common.json, next_line, std::chrono::milliseconds(100));
         });
     });
 }
