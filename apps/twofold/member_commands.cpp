@@ -81,6 +81,7 @@ const char* kind_name(Event::Kind k) {
         case Event::Kind::message: return "message";
         case Event::Kind::notice: return "notice";
         case Event::Kind::refused: return "refused";
+        case Event::Kind::missing: return "missing";
     }
     return "notice";
 }
@@ -100,7 +101,8 @@ void print_event(const Event& e, bool as_json) {
                       << e.text << std::endl;
             break;
         case Event::Kind::notice: std::cout << "* " << e.group << ": " << e.text << std::endl; break;
-        case Event::Kind::refused: std::cout << "! " << e.group << ": " << e.text << std::endl; break;
+        case Event::Kind::refused:
+        case Event::Kind::missing: std::cout << "! " << e.group << ": " << e.text << std::endl; break;
     }
 }
 

@@ -69,9 +69,10 @@ struct InvitationInfo {
 };
 
 // What a sync or a follow brings: a member's message, or a notice (a membership change, an
-// invitation, a message refused and why).
+// invitation, a message refused and why, messages of a sender that never arrived: `sender` is
+// that member, `text` names the sequence numbers).
 struct Event {
-    enum class Kind { message, notice, refused };
+    enum class Kind { message, notice, refused, missing };
     Kind kind = Kind::notice;
     std::string group;   // name, or id hex while the name is unknown
     std::string sender;  // account

@@ -76,6 +76,14 @@ Status check_shape(const v1::GroupMessage& message) {
     return {};
 }
 
+Status verify_signature_of_checked(const v1::GroupMessage& message) {
+    if (!crypto::verify_signature(as_bytes(message.header().sender_key()), group_message_signed_bytes(message),
+                                  as_bytes(message.signature()))) {
+        return make_error(Errc::auth_failed, "signature does not verify");
+    }
+    return {};
+}
+
 }  // namespace
 
 FixedBytes<kGroupMessageAdBytes> group_message_associated_data(const v1::GroupMessageHeader& header) {
@@ -154,6 +162,11 @@ Result<v1::GroupMessage> parse_group_message(ByteView bytes) {
     return message;
 }
 
+Status verify_message_signature(const v1::GroupMessage& message) {
+    if (auto s = check_shape(message); !s) return s;
+    return verify_signature_of_checked(message);
+}
+
 Status open_message_into(const v1::GroupMessage& message, const crypto::EpochKeySchedule& keys,
                          crypto::SecretBuffer& plaintext) {
     plaintext.resize(0);
@@ -163,10 +176,7 @@ Status open_message_into(const v1::GroupMessage& message, const crypto::EpochKey
     if (!crypto::equal_constant_time(as_bytes(header.key_confirmation_id()), keys.key_confirmation_id())) {
         return make_error(Errc::auth_failed, "key-confirmation id differs: the sender holds a different group key");
     }
-    if (!crypto::verify_signature(as_bytes(header.sender_key()), group_message_signed_bytes(message),
-                                  as_bytes(message.signature()))) {
-        return make_error(Errc::auth_failed, "signature does not verify");
-    }
+    if (auto s = verify_signature_of_checked(message); !s) return s;
 
     crypto::SignPublicKey sender{};
     std::copy_n(header.sender_key().begin(), sender.size(), sender.begin());
@@ -188,93 +198,6 @@ Result<crypto::SecretBuffer> open_message(const v1::GroupMessage& message, const
     crypto::SecretBuffer plaintext;
     if (auto s = open_message_into(message, keys, plaintext); !s) return s.error();
     return plaintext;
-}
-
-// The replay window.
-
-namespace {
-
-constexpr std::uint8_t kWindowUnused = 0x00;
-constexpr std::uint8_t kWindowInUse = 0x01;
-constexpr std::size_t kWindowEncodedBytes = 1 + 8 + ReplayWindow::kWindow / 8;
-
-}  // namespace
-
-bool ReplayWindow::seen(std::uint64_t distance) const noexcept {
-    return ((seen_[distance / 8] >> (distance % 8)) & 1U) != 0;
-}
-
-Status ReplayWindow::check(std::uint64_t sequence) const {
-    if (!any_ || sequence > highest_) return {};
-    const std::uint64_t distance = highest_ - sequence;
-    if (distance >= kWindow) {
-        return make_error(Errc::stale_epoch,
-                          "sequence " + std::to_string(sequence) + " is older than the replay window");
-    }
-    if (seen(distance)) return make_error(Errc::stale_epoch, "replayed message");
-    return {};
-}
-
-void ReplayWindow::mark(std::uint64_t sequence) {
-    if (!any_ || sequence > highest_) {
-        // Slide: bit i becomes bit i + shift; bits shifted past the window are forgotten.
-        const std::uint64_t shift = any_ ? sequence - highest_ : kWindow;
-        if (shift >= kWindow) {
-            seen_.fill(0);
-        } else {
-            const auto bytes = static_cast<std::size_t>(shift / 8);
-            const auto bits = static_cast<unsigned>(shift % 8);
-            for (std::size_t i = seen_.size(); i-- > 0;) {
-                unsigned v = i >= bytes ? static_cast<unsigned>(seen_[i - bytes]) << bits : 0U;
-                if (bits != 0 && i >= bytes + 1) v |= static_cast<unsigned>(seen_[i - bytes - 1]) >> (8 - bits);
-                seen_[i] = static_cast<std::uint8_t>(v);
-            }
-        }
-        highest_ = sequence;
-        any_ = true;
-    }
-    const std::uint64_t distance = highest_ - sequence;
-    if (distance < kWindow) seen_[distance / 8] |= static_cast<std::uint8_t>(1U << (distance % 8));
-}
-
-Bytes ReplayWindow::serialise() const {
-    if (!any_) return {kWindowUnused};
-    Bytes out;
-    out.reserve(kWindowEncodedBytes);
-    out.push_back(kWindowInUse);
-    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(highest_ >> shift));
-    out.insert(out.end(), seen_.begin(), seen_.end());
-    return out;
-}
-
-Result<ReplayWindow> ReplayWindow::parse(ByteView bytes) {
-    if (bytes.empty()) return make_error(Errc::malformed, "replay window: empty encoding");
-    if (bytes[0] == kWindowUnused) {
-        if (bytes.size() != 1) {
-            return make_error(Errc::malformed,
-                              "replay window: an unused window is 1 byte, got " + std::to_string(bytes.size()));
-        }
-        return ReplayWindow{};
-    }
-    if (bytes[0] != kWindowInUse) {
-        return make_error(Errc::malformed, "replay window: unknown state byte " + std::to_string(bytes[0]));
-    }
-    if (bytes.size() != kWindowEncodedBytes) {
-        return make_error(Errc::malformed, "replay window must be " + std::to_string(kWindowEncodedBytes) +
-                                               " bytes, got " + std::to_string(bytes.size()));
-    }
-    ReplayWindow w;
-    w.any_ = true;
-    for (std::size_t i = 1; i <= 8; ++i) w.highest_ = (w.highest_ << 8) | bytes[i];
-    std::copy(bytes.begin() + 9, bytes.end(), w.seen_.begin());
-    // Only states mark() can reach: the highest was seen, and nothing below sequence 0 was.
-    if (!w.seen(0)) return make_error(Errc::malformed, "replay window: the highest sequence is not marked seen");
-    if (w.highest_ < kWindow - 1) {  // else every bit names a real sequence (and highest_ + 1 may wrap)
-        for (std::uint64_t distance = w.highest_ + 1; distance < kWindow; ++distance) {
-            if (w.seen(distance)) return make_error(Errc::malformed, "replay window: marks a sequence below 0");
-        }
-    }
-    return w;
 }
 
 }  // namespace twofold::member

@@ -65,29 +65,9 @@ inline constexpr std::size_t kCiphertextDigestBytes = 32;
 FixedBytes<kGroupMessageAdBytes> group_message_associated_data(const v1::GroupMessageHeader& header);
 FixedBytes<kGroupMessageAdBytes + kCiphertextDigestBytes> group_message_signed_bytes(const v1::GroupMessage& message);
 
-// Per-sender replay protection: the highest sequence seen and a bitmap of the 1024 sequences
-// ending at it (the highest and the 1023 below it).
-// check() refuses, with stale_epoch, a sequence seen before ("replayed message") or one that
-// fell out of the window ("sequence N is older than the replay window"); mark it only after
-// open_message succeeded, so a forgery cannot burn a sequence number.
-class ReplayWindow {
-  public:
-    static constexpr std::uint64_t kWindow = 1024;
-
-    Status check(std::uint64_t sequence) const;
-    void mark(std::uint64_t sequence);
-
-    // Compact encoding for the member's store: 0x00 for a window that has seen nothing, else
-    // 0x01 ‖ highest(8, big-endian) ‖ bitmap(128). parse() refuses anything else with malformed.
-    Bytes serialise() const;
-    static Result<ReplayWindow> parse(ByteView bytes);
-
-  private:
-    bool seen(std::uint64_t distance) const noexcept;
-
-    std::uint64_t highest_ = 0;
-    bool any_ = false;
-    FixedBytes<kWindow / 8> seen_{};  // bit i (byte i / 8, bit i % 8): highest_ - i was seen
-};
+// Whether a parsed message was signed by the key its header names, without opening it: a
+// message that cannot be opened (an expired epoch) still proves that its sender sent that
+// sequence number, so it is not reported as missing (replay_window.h).
+Status verify_message_signature(const v1::GroupMessage& message);
 
 }  // namespace twofold::member

@@ -38,9 +38,13 @@ Status Member::follow(const std::optional<std::string>& group, const std::functi
         } else if (envelope.error().code != Errc::timeout) {
             return envelope.error();
         }
+        const bool quiet = !envelope;
         if (auto s = m.drain_pushes(false); !s) return s;
         if (auto s = m.subscribe_all(); !s) return s;  // a new membership epoch needs a new statement
         if (auto s = m.retry_deferred(); !s) return s;
+        if (quiet) {
+            if (auto s = m.report_gaps(); !s) return s;  // nothing in flight: a gap now is a drop
+        }
         if (gid && outgoing) {
             while (auto text = outgoing()) {
                 auto it = m.groups_.find(*gid);

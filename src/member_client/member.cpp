@@ -523,7 +523,10 @@ Result<std::vector<Event>> Member::recv(const std::optional<std::string>& group)
         if (!ok) return ok.error();
         if (gid && item.group_id() != *gid) continue;
         Event e;
-        e.kind = item.refused() ? Event::Kind::refused : item.notice() ? Event::Kind::notice : Event::Kind::message;
+        e.kind = item.refused()   ? Event::Kind::refused
+                 : item.missing() ? Event::Kind::missing
+                 : item.notice()  ? Event::Kind::notice
+                                  : Event::Kind::message;
         e.group = item.group_name();
         e.group_id = id_hex(item.group_id());
         e.sender = item.sender();

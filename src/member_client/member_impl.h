@@ -1,5 +1,6 @@
 // Member::Impl: the member's state and its two connections. member.cpp holds the operations a
-// user asks for, sync.cpp what arrives from the GMS and the relay, follow.cpp the continuous mode.
+// user asks for, sync.cpp what arrives from the GMS and the relay, delivery.cpp which messages
+// arrived and which never did, follow.cpp the continuous mode.
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 
 #include "gms_client/client.h"
 #include "member/group_keys.h"
+#include "member/replay_window.h"
 #include "member_client/records.h"
 #include "member_store/vault.h"
 #include "relay_client/client.h"
@@ -74,6 +76,13 @@ class Member::Impl {
     // The group-message path, shared by sync and follow.
     Status open_group_message(Group& g, const v1::Envelope& envelope);
 
+    // --- delivery.cpp: which messages arrived, and which never did ---
+    Status check_arrival(const Group& g, const v1::GroupMessageHeader& h) const;  // a replay?
+    void record_arrival(Group& g, const v1::GroupMessageHeader& h);  // reports what it pushed out
+    void account_for_refused(Group& g, const v1::Envelope& envelope);  // signed, but not opened
+    void report_missing(const Group& g, const std::string& sender_hex, const std::vector<member::SequenceRange>& ranges);
+    Status report_gaps();  // at a quiet moment: every gap still open, once
+
     member_store::Vault vault_;
     v1::MemberConfig config_;
     crypto::SigningKey identity_;
@@ -89,6 +98,7 @@ class Member::Impl {
     bool to_inbox_ = true;  // follow() hands events straight to its caller
     std::uint64_t next_inbox_ = 0;
     crypto::SecretBuffer plaintext_;  // reused: a secure allocation per message costs syscalls
+    bool arrivals_since_report_ = true;  // report_gaps has work: the first sync checks what is stored
 };
 
 std::uint64_t now_unix();

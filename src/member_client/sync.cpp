@@ -55,6 +55,7 @@ void Member::Impl::emit(Event event) {
         item.set_rn2_epoch(event.rn2_epoch);
         item.set_notice(event.kind != Event::Kind::message);
         item.set_refused(event.kind == Event::Kind::refused);
+        item.set_missing(event.kind == Event::Kind::missing);
         char name[24];
         std::snprintf(name, sizeof name, "%020llu", static_cast<unsigned long long>(next_inbox_++));
         (void)member_client::put_message(vault_, "inbox", name, item);  // shown later by recv()
@@ -79,6 +80,7 @@ Result<std::vector<Event>> Member::Impl::sync() {
         if (auto s = retry_deferred(); !s) return s.error();
         if (subscribed_.size() == before && round > 0) break;
     }
+    if (auto s = report_gaps(); !s) return s.error();  // the relay is quiet: what is missing now was dropped
     // Strict groups: a removal whose RN1 rotation has not arrived (a member that left cannot rotate,
     // a remover may have crashed) is rotated by a member with may_remove. The GMS orders the
     // claims, so when several try, one rotates and the others adopt its generation.
@@ -322,6 +324,7 @@ Status Member::Impl::mark_removed(Group& g, const std::string& by) {
     g.info.set_removed_by(by);
     g.keys.reset();  // every RN1, RN2 and path key is wiped with it
     g.stored_revision = 0;
+    g.info.clear_replay();  // if invited back, traffic sent meanwhile is not "missing"
     if (auto s = member_client::erase_group_keys(vault_, id_hex(g.info.group_id())); !s) return s;
     emit(Event{Event::Kind::notice, group_label(g), by, "your membership ended (by " + by + "); keys wiped"});
     return save_group(g);
@@ -366,17 +369,9 @@ Status Member::Impl::open_group_message(Group& g, const v1::Envelope& envelope) 
     }
     if (sender == nullptr) return make_error(Errc::forbidden, "sender is not a member at that epoch");
 
-    member::ReplayWindow window;
-    const std::string sender_hex = crypto::to_hex(as_bytes(h.sender_key()));
-    if (auto it = g.info.replay().find(sender_hex); it != g.info.replay().end()) {
-        auto parsed = member::ReplayWindow::parse(as_bytes(it->second));
-        if (!parsed) return parsed.error();
-        window = *parsed;
-    }
-    if (auto s = window.check(h.sequence()); !s) return s;
+    if (auto s = check_arrival(g, h); !s) return s;
     if (auto s = member::open_message_into(*message, *schedule, plaintext_); !s) return s;
-    window.mark(h.sequence());
-    (*g.info.mutable_replay())[sender_hex] = as_string(window.serialise());
+    record_arrival(g, h);
 
     Event e;
     e.kind = Event::Kind::message;
@@ -405,6 +400,7 @@ void Member::Impl::on_group_message(Group& group, const v1::Envelope& envelope) 
         (void)member_client::put_message(vault_, "deferred", name, envelope);
     } else if (!s) {
         refuse(where, "message", s.error());
+        account_for_refused(group, envelope);  // it arrived, even if it cannot be read
     }
 }
 
@@ -637,6 +633,7 @@ Status Member::Impl::retry_deferred() {
         if (auto s = vault_.begin(); !s) return s;
         if (auto s = open_group_message(it->second, envelope); !s) {
             emit(Event{Event::Kind::refused, group_label(it->second), {}, "message refused: " + s.error().message});
+            account_for_refused(it->second, envelope);
         }
         (void)save_group(it->second);
         if (auto s = vault_.erase("deferred", name); !s) return s;

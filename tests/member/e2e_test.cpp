@@ -21,6 +21,7 @@
 #include "gms_client/client.h"
 #include "member/group_keys.h"
 #include "member/message_protection.h"
+#include "member/replay_window.h"
 #include "member/signed_messages.h"
 #include "member_client/records.h"
 #include "member_store/vault.h"
