@@ -96,7 +96,7 @@ struct detail::ServiceState {
     bool release_posted = false;                   // guarded
     bool quit = false;                             // guarded
     std::string failure;                           // guarded: why the commit failed
-    std::atomic<bool> commit_failed{false};
+    std::atomic<bool> commit_failed{false};        // set under mutex; flush re-checks it there
     std::thread committer;
 
     ServiceState(ServiceOptions o, Identity id, SqliteStore s, GmsCore c)
@@ -120,6 +120,12 @@ struct detail::ServiceState {
         store.seal(journal);  // reads the core's keys here, on the server thread
         {
             const std::lock_guard lock(mutex);
+            if (commit_failed) {
+                // The commit thread failed (and stopped) since the check above: this batch's
+                // answers come from memory that is ahead of disk, and nobody would commit it.
+                outbox.clear();
+                return;
+            }
             if (journal.empty() && queued.empty() && !committing) {
                 // Nothing changed and nothing is waiting for the disk: the answers (statements,
                 // lookups) can go now without overtaking anything.
