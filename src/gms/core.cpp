@@ -294,7 +294,7 @@ void GmsCore::on_create_group(ClientId client, AccountId me, std::uint64_t rid, 
         return;
     }
     Group g{id, policy, 1, 0, {}, GroupKeys::create(as_bytes(req.group_id()), me)};
-    g.members.emplace(me, Membership{Rights{true, true}, 0});
+    g.members.emplace(me, Membership{Rights{true, true}, 0, g.keys.epoch()});
     auto [it, inserted] = groups_.emplace(id, std::move(g));
     journal_.group(id);
     journal_.membership(id, me);
@@ -496,7 +496,8 @@ std::optional<v1::GmsResponse> GmsCore::welcome_for(const Group& g, AccountId me
     *w->mutable_policy() = to_proto(g.policy);
     *w->mutable_rights() = to_proto(g.members.at(member).rights);
     w->set_rn1_generation(g.rn1_generation);
-    g.keys.recent_rn2s_into(scratch_);
+    // Only epochs this member was a member at (it joined at or before them).
+    g.keys.recent_rn2s_into(g.members.at(member).joined_epoch, scratch_);
     if (!scratch_.empty()) {
         auto recent = crypto::seal_to(*x25519, scratch_.span());
         if (!recent) return std::nullopt;
@@ -577,6 +578,8 @@ void GmsCore::apply_pending(Group& g, PendingGroup& pending, std::uint64_t now_m
     }
 
     const GroupKeys::Rekey rekey = g.keys.change(joins, removes);
+    // A joiner is a member from the epoch its join produces: no recent RN2 from before it.
+    for (AccountId aid : joins) g.members.at(aid).joined_epoch = rekey.epoch;
     journal_.group(g.id);
     schedule_renewal(g, now_ms);
     rekey_msg->set_group_id(to_string(g.id));

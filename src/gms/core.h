@@ -119,7 +119,8 @@ class GmsCore {
     void apply_pending(Group& group, PendingGroup& pending, std::uint64_t now_ms, std::vector<Outgoing>& out);
     void renew(Group& group, std::uint64_t now_ms, std::vector<Outgoing>& out);
     void schedule_renewal(const Group& group, std::uint64_t now_ms);
-    // The sealed welcome (path keys and RN2) for one member of a group.
+    // The sealed welcome for one member of a group: path keys and RN2, and the recent RN2s of
+    // the epochs it was a member at.
     std::optional<v1::GmsResponse> welcome_for(const Group& group, AccountId member) const;
     // The X25519 form of a member's identity key, which welcomes are sealed to (cached).
     const crypto::X25519PublicKey* sealing_key(AccountId member) const;

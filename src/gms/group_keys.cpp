@@ -1,5 +1,6 @@
 #include "gms/group_keys.h"
 
+#include <algorithm>
 #include <deque>
 
 #include "crypto/gk.h"
@@ -9,7 +10,17 @@ namespace twofold::gms {
 
 struct GroupKeys::Impl {
     lkh::KeyTree tree;
-    std::deque<std::pair<std::uint64_t, crypto::Rn2>> recent{};  // oldest first
+    std::deque<std::pair<std::uint64_t, crypto::Rn2>> recent{};  // ended epochs, oldest first
+
+    // Keeps the current epoch's RN2 before a rekey ends it. Once the list is full, the oldest
+    // entry's secure allocation is reused: a fresh one costs several system calls.
+    void remember_current() {
+        const bool full = recent.size() >= kRecentRn2;
+        crypto::Rn2 slot = full ? std::move(recent.front().second) : crypto::Rn2();
+        if (full) recent.pop_front();
+        std::ranges::copy(tree.rn2(), slot.mutable_span().begin());
+        recent.emplace_back(tree.epoch(), std::move(slot));
+    }
 };
 
 GroupKeys::GroupKeys() = default;
@@ -24,17 +35,21 @@ GroupKeys GroupKeys::create(ByteView group_id, MemberId founder) {
 }
 
 GroupKeys::Rekey GroupKeys::change(std::span<const MemberId> joins, std::span<const MemberId> removes) {
+    // The ending epoch's RN2 is kept like a renewal's: who may have it is decided per welcome,
+    // by the member's join epoch (a joiner gets none of it, a removed member no welcome at all).
+    impl_->remember_current();
     // The core validated membership against its own tables, which the tree mirrors exactly;
-    // a refusal here would be a bug, not bad input.
+    // a refusal here would be a bug, not bad input: the epoch just kept ends by a renewal.
     auto r = impl_->tree.batch(joins, removes);
-    if (!r) return renew();
-    impl_->recent.clear();  // a joiner may not have them, a removed member is gone
+    if (!r) {
+        lkh::Rekey renewal = impl_->tree.renew();
+        return Rekey{renewal.epoch, std::move(renewal.message), renewal.wrapped_keys};
+    }
     return Rekey{r->epoch, std::move(r->message), r->wrapped_keys};
 }
 
 GroupKeys::Rekey GroupKeys::renew() {
-    impl_->recent.emplace_back(impl_->tree.epoch(), crypto::Rn2::copy_of(impl_->tree.rn2()));
-    if (impl_->recent.size() > kRecentRn2) impl_->recent.pop_front();
+    impl_->remember_current();
     lkh::Rekey r = impl_->tree.renew();
     return Rekey{r.epoch, std::move(r.message), r.wrapped_keys};
 }
@@ -45,11 +60,16 @@ Status GroupKeys::member_state_into(MemberId member, crypto::SecretBuffer& out) 
     return impl_->tree.member_state_into(member, out);
 }
 
-void GroupKeys::recent_rn2s_into(crypto::SecretBuffer& out) const {
-    out.resize(impl_ ? impl_->recent.size() * (8 + crypto::kRn2Bytes) : 0);
-    if (!impl_) return;
+void GroupKeys::recent_rn2s_into(std::uint64_t from_epoch, crypto::SecretBuffer& out) const {
+    std::size_t count = 0;
+    if (impl_) {
+        for (const auto& entry : impl_->recent) count += entry.first >= from_epoch ? 1 : 0;
+    }
+    out.resize(count * (8 + crypto::kRn2Bytes));
+    if (count == 0) return;
     auto* p = out.mutable_span().data();
     for (const auto& [epoch, rn2] : impl_->recent) {
+        if (epoch < from_epoch) continue;
         for (int shift = 56; shift >= 0; shift -= 8) *p++ = static_cast<std::uint8_t>(epoch >> shift);
         p = std::copy(rn2.span().begin(), rn2.span().end(), p);
     }
@@ -65,6 +85,8 @@ Result<GroupKeys> GroupKeys::parse(ByteView bytes) {
     auto tree = lkh::KeyTree::parse(bytes);
     if (!tree) return tree.error();
     GroupKeys k;
+    // No recent RN2s: they were never stored. Members loaded with it count as joined before any
+    // epoch remembered from now on (Membership::joined_epoch 0).
     k.impl_ = std::make_unique<Impl>(Impl{std::move(*tree)});
     return k;
 }

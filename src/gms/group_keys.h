@@ -42,11 +42,14 @@ class GroupKeys {
     Result<crypto::SecretBuffer> member_state(MemberId member) const;
     Status member_state_into(MemberId member, crypto::SecretBuffer& out) const;  // reuses out
 
-    // The RN2s of the timed renewals since the last membership change (at most kRecentRn2, the
-    // members' grace), as epoch(8, big-endian) ‖ RN2(32) each, for a welcome: a member that missed
-    // a renewal can still open a late message. In memory only: a restart forgets them.
+    // The RN2s of the last kRecentRn2 epochs before the current one (the members' grace), whatever
+    // ended them (a renewal, a join or a removal), restricted to epochs >= `from_epoch`, as
+    // epoch(8, big-endian) ‖ RN2(32) each, oldest first, for a welcome: a member that was offline
+    // through rekeys still opens a late message of an epoch it was a member at. The caller passes
+    // the member's join epoch, so a joiner never gets an RN2 from before its join. In memory
+    // only: a restart (parse) starts with none.
     static constexpr std::size_t kRecentRn2 = 2;
-    void recent_rn2s_into(crypto::SecretBuffer& out) const;
+    void recent_rn2s_into(std::uint64_t from_epoch, crypto::SecretBuffer& out) const;
 
     std::uint64_t epoch() const;
     std::size_t member_count() const;

@@ -44,6 +44,13 @@ struct Account {
 struct Membership {
     Rights rights;
     std::uint64_t acknowledged_epoch = 0;
+    // The RN2 epoch its latest join produced: its welcomes carry the recent RN2s of this epoch
+    // and later ones, never earlier (backward secrecy; GroupKeys::recent_rn2s_into). A re-added
+    // member gets a new Membership, so this is the re-add. In memory only, not stored: a member
+    // loaded at start keeps 0. That is safe because the recent list starts empty at start and
+    // then only gains epochs from the loaded one on, and a loaded member still here has been a
+    // member through every one of them (a removal erases it; a re-add sets this anew).
+    std::uint64_t joined_epoch = 0;
 };
 
 struct Group {
