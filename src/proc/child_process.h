@@ -3,11 +3,15 @@
 // kernel sends it too if the parent dies first).
 #pragma once
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -19,9 +23,12 @@ namespace twofold::proc {
 
 class ChildProcess {
   public:
+    // PR_SET_PDEATHSIG fires when the thread that forked exits, not only the process: start
+    // children from a thread that outlives them (the test's main thread).
     explicit ChildProcess(const std::vector<std::string>& argv) {
         int out[2];
-        if (::pipe(out) != 0) return;
+        // Close-on-exec: other children started meanwhile must not hold this pipe open.
+        if (::pipe2(out, O_CLOEXEC) != 0) return;
         std::vector<char*> args;
         for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
@@ -32,13 +39,20 @@ class ChildProcess {
             // destructor) leaves no server behind. Only async-signal-safe calls until execve.
             ::prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (::getppid() != parent) ::_exit(127);  // the parent is already gone
-            ::dup2(out[1], STDOUT_FILENO);
-            ::close(out[0]);
-            ::close(out[1]);
+            // dup2 clears close-on-exec on the copy; if the pipe already is fd 1, clear it here.
+            if (out[1] == STDOUT_FILENO) {
+                ::fcntl(out[1], F_SETFD, 0);
+            } else {
+                ::dup2(out[1], STDOUT_FILENO);
+            }
             ::execve(args[0], args.data(), environ);
             ::_exit(127);
         }
         ::close(out[1]);
+        if (pid_ < 0) {
+            ::close(out[0]);
+            return;
+        }
         stdout_fd_ = out[0];
     }
     ~ChildProcess() {
@@ -51,12 +65,31 @@ class ChildProcess {
     bool started() const { return pid_ > 0; }
     pid_t pid() const { return pid_; }
 
-    // The first line the child prints (its "listening on" line), or "" if it exits first.
-    std::string first_line() {
+    static constexpr std::chrono::milliseconds kNoTimeout{-1};
+
+    // The first line the child prints (its "listening on" line), or "" if it exits first or
+    // prints no whole line within `timeout`.
+    std::string first_line(std::chrono::milliseconds timeout = kNoTimeout) {
         std::string line;
-        char c;
-        while (::read(stdout_fd_, &c, 1) == 1 && c != '\n') line.push_back(c);
-        return line;
+        if (stdout_fd_ < 0) return line;
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            int wait_ms = -1;
+            if (timeout >= std::chrono::milliseconds::zero()) {
+                const auto left =
+                    std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+                if (left.count() <= 0) return {};
+                wait_ms = static_cast<int>(std::min<std::chrono::milliseconds::rep>(left.count(), 60'000));
+            }
+            pollfd p{stdout_fd_, POLLIN, 0};
+            const int ready = ::poll(&p, 1, wait_ms);
+            if (ready < 0 && errno != EINTR) return {};
+            if (ready <= 0) continue;  // interrupted, or a slice of the timeout passed
+            char c;
+            if (::read(stdout_fd_, &c, 1) != 1) return {};  // the child exited (or closed stdout)
+            if (c == '\n') return line;
+            line.push_back(c);
+        }
     }
 
     // Sends a signal and waits for the exit; returns the wait status.
@@ -67,6 +100,25 @@ class ChildProcess {
         ::waitpid(pid_, &status, 0);
         pid_ = -1;
         return status;
+    }
+
+    // Sends SIGTERM and waits up to `timeout` for the exit; then SIGKILL. Returns the wait status
+    // of a child that exited in time, -1 otherwise.
+    int terminate(std::chrono::milliseconds timeout) {
+        if (pid_ <= 0) return -1;
+        ::kill(pid_, SIGTERM);
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return status;
+            }
+            if (std::chrono::steady_clock::now() >= deadline) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        kill(SIGKILL);
+        return -1;
     }
 
   private:
