@@ -50,14 +50,14 @@ Status ReplayWindow::check(std::uint64_t sequence) const {
 void ReplayWindow::mark(std::uint64_t sequence, std::vector<SequenceRange>* lost) {
     if (!any_ || sequence > highest_) {
         const std::uint64_t shift = any_ ? sequence - highest_ : kWindow;
-        if (any_ && lost != nullptr) {
-            // Unreported positions whose distance d + shift leaves the window, farthest first.
-            if (unreported_ > 0 && shift >= kWindow - unreported_) {
-                collect_unseen(unreported_, shift >= kWindow ? 1 : kWindow - shift, *lost);
-            }
-            // Sequences between the old highest and the new that never enter the window.
-            if (shift > kWindow) append_range(*lost, highest_ + 1, sequence - kWindow);
+        if (any_ && unreported_ > 0 && shift >= kWindow - unreported_) {
+            // An unreported position would leave the window: report every hole below the old
+            // highest now, in one piece, rather than one number per later message.
+            if (lost != nullptr) collect_unseen(unreported_, 1, *lost);
+            unreported_ = 0;
         }
+        // Sequences between the old highest and the new that never enter the window.
+        if (any_ && lost != nullptr && shift > kWindow) append_range(*lost, highest_ + 1, sequence - kWindow);
         unreported_ = !any_ ? 0 : std::min(shift >= kWindow ? kWindow : unreported_ + shift, kWindow - 1);
 
         // Slide: bit i becomes bit i + shift; bits shifted past the window are forgotten.

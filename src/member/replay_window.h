@@ -36,9 +36,10 @@ class ReplayWindow {
     Status check(std::uint64_t sequence) const;
 
     // Records `sequence` as arrived: call it only for a message whose signature verified, so a
-    // forgery can neither burn a number nor fill a gap. Unseen sequences that this pushes out
-    // of the window can never be accepted again; they are appended to `lost` (ascending).
-    // Nothing below the first sequence ever marked counts as missing.
+    // forgery can neither burn a number nor fill a gap. When this would push an unreported,
+    // unseen sequence out of the window (it could never be accepted again), every unreported
+    // hole below the old highest is appended to `lost` at once (ascending), with the numbers
+    // jumped over that never enter the window. Nothing below the first sequence marked counts.
     void mark(std::uint64_t sequence, std::vector<SequenceRange>* lost = nullptr);
 
     // The unseen sequences below the highest not reported before, ascending; afterwards every

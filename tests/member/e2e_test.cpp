@@ -38,7 +38,10 @@ using Kind = Event::Kind;
 std::string describe(const std::vector<Event>& events) {
     std::string out;
     for (const auto& e : events) {
-        const char* kind = e.kind == Kind::message ? "message" : e.kind == Kind::notice ? "notice" : "refused";
+        const char* kind = e.kind == Kind::message   ? "message"
+                           : e.kind == Kind::notice  ? "notice"
+                           : e.kind == Kind::missing ? "missing"
+                                                     : "refused";
         out += std::string("\n  [") + kind + "] " + e.group + " " + e.sender + ": " + e.text;
     }
     return out;
@@ -165,6 +168,31 @@ std::vector<std::string> relay_group_messages(const Deployment& d) {
         sqlite3_close(db);
     }
     return out;
+}
+
+// The relay administrator's deletion: the group messages at these positions (0-based, in the
+// order the relay stored them) vanish from its store, with their pending deliveries.
+void drop_group_messages(const Deployment& d, const std::vector<int>& positions) {
+    for (const auto& file : files_under(d.relay_dir())) {
+        if (file.extension() != ".db") continue;
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK) << file;
+        std::vector<std::int64_t> ids;
+        sqlite3_stmt* st = nullptr;
+        ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id FROM envelopes WHERE type = ?1 ORDER BY id", -1, &st, nullptr),
+                  SQLITE_OK);
+        sqlite3_bind_int(st, 1, v1::ENVELOPE_TYPE_GROUP_MESSAGE);
+        while (sqlite3_step(st) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(st, 0));
+        sqlite3_finalize(st);
+        for (const int p : positions) {
+            ASSERT_LT(static_cast<std::size_t>(p), ids.size());
+            const std::string id = std::to_string(ids[static_cast<std::size_t>(p)]);
+            const std::string sql =
+                "DELETE FROM deliveries WHERE envelope_id = " + id + "; DELETE FROM envelopes WHERE id = " + id + ";";
+            ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+        }
+        sqlite3_close(db);
+    }
 }
 
 std::string gid_of(Member& m, const std::string& group) { return info(m, group).id; }
@@ -566,6 +594,13 @@ TEST_F(MemberE2e, ReplayReorderTamperAndWrongGroupKeyAreRefused) {
     EXPECT_TRUE(has_event(events, Kind::refused, "ciphertext was altered")) << all;
     EXPECT_TRUE(has_event(events, Kind::refused, "key-confirmation id differs: the sender holds a different group key"))
         << all;
+    // bob sent 0 ("genuine"), then these start at 100. The jump past the window leaves 101-110
+    // behind unseen: the holes are reported at once. 2000 and 2001 were refused but signed by
+    // bob, so they count as arrived.
+    EXPECT_TRUE(has_event(events, Kind::missing, "109 messages from bob never arrived (sequence 1-99, 101-110)"))
+        << all;
+    EXPECT_FALSE(has_event(events, Kind::missing, "2000")) << all;
+    EXPECT_FALSE(has_event(events, Kind::missing, "2001")) << all;
 }
 
 // 2(e): a relay that delivers envelopes again (rolled back to an older copy of its store, with
@@ -597,6 +632,37 @@ TEST_F(MemberE2e, RelayRedeliveryIsDroppedById) {
     const auto again = recv(*bob, std::nullopt);
     EXPECT_EQ(message_with(again, "exactly once"), nullptr) << describe(again);
     for (const auto& e : again) EXPECT_NE(e.kind, Kind::refused) << e.text;
+}
+
+// 2(f): the relay's administrator deletes messages from its store. The receiver reports each
+// hole in the sender's numbers once, as `missing`; what did arrive still opens. A message that
+// arrives but cannot be opened is refused, not also reported missing.
+TEST_F(MemberE2e, MessagesTheRelayDroppedAreReportedMissing) {
+    ASSERT_NO_FATAL_FAILURE(alice_and_bob("lossy"));
+    for (const char* text : {"one", "two", "three", "four"}) ASSERT_TRUE(alice->send("lossy", text).ok());
+    const std::uint16_t port = d.relay_port();
+    alice.reset();
+    bob.reset();  // nothing fetched yet
+    d.stop_relay();
+    ASSERT_NO_FATAL_FAILURE(drop_group_messages(d, {1, 2}));  // "two" and "three", by arrival order
+    ASSERT_TRUE(d.start_relay(port));
+
+    bob = d.reopen("bob");
+    ASSERT_TRUE(bob);
+    const auto events = recv(*bob, "lossy");
+    const std::string all = describe(events);
+    EXPECT_EQ(texts(events), (std::vector<std::string>{"alice: one", "alice: four"})) << all;
+    const auto missing = std::count_if(events.begin(), events.end(), [](const Event& e) { return e.kind == Kind::missing; });
+    EXPECT_EQ(missing, 1) << all;
+    EXPECT_TRUE(has_event(events, Kind::missing, "2 messages from alice never arrived (sequence ")) << all;
+
+    // Reported once; later traffic without holes reports nothing more.
+    alice = d.reopen("alice");
+    ASSERT_TRUE(alice);
+    ASSERT_TRUE(alice->send("lossy", "five").ok());
+    const auto later = recv(*bob, "lossy");
+    EXPECT_EQ(texts(later), (std::vector<std::string>{"alice: five"})) << describe(later);
+    EXPECT_FALSE(has_event(later, Kind::missing, "")) << describe(later);
 }
 
 // 2(g): a member offline while messages are sent and while a join and a removal rekey the group
