@@ -555,6 +555,16 @@ void GmsCore::apply_pending(Group& g, PendingGroup& pending, std::uint64_t now_m
         g.members.emplace(aid, Membership{pending.effective.at(aid), 0});
         journal_.membership(g.id, aid);
     }
+    // A member removed and added back in this batch stays in the tree, but with the rights of
+    // the re-add, which is what the members' rosters apply from the events.
+    for (const auto& [aid, delta] : net) {
+        const auto member = g.members.find(aid);
+        if (delta != 0 || member == g.members.end()) continue;
+        if (const Rights& granted = pending.effective.at(aid); !(member->second.rights == granted)) {
+            member->second.rights = granted;
+            journal_.membership(g.id, aid);
+        }
+    }
     ++g.membership_epoch;
 
     // Removed members hear that their access ended; requesters get the committed epoch.

@@ -2,8 +2,10 @@
 // out, no sockets, clocks or disks. Here: which recent RN2s a welcome carries, and to whom.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <vector>
 
 #include "crypto/gk.h"
 #include "crypto/random.h"
@@ -99,6 +101,30 @@ class GmsCoreRecent : public ::testing::Test {
         core_->end_batch(now_, out);
         collect(out);
         return take_answer(p.client, r.request_id());
+    }
+
+    // Several requests from `by` closed as one batch; the answers in order.
+    std::vector<v1::GmsResponse> ask_in_one_batch(const Peer& by, std::vector<v1::GmsRequest> requests) {
+        std::vector<Outgoing> out;
+        for (auto& r : requests) {
+            r.set_request_id(next_request_++);
+            EXPECT_FALSE(core_->handle(by.client, r, now_, out).has_value());
+        }
+        core_->end_batch(now_, out);
+        collect(out);
+        std::vector<v1::GmsResponse> answers;
+        for (const auto& r : requests) answers.push_back(take_answer(by.client, r.request_id()));
+        return answers;
+    }
+
+    v1::GmsRequest notification(v1::MemberNotification::Change change, const std::string& account, Rights rights = {}) {
+        v1::GmsRequest r;
+        r.mutable_member_notification()->set_group_id(gid_);
+        r.mutable_member_notification()->set_change(change);
+        r.mutable_member_notification()->set_account(account);
+        r.mutable_member_notification()->mutable_rights()->set_may_invite(rights.may_invite);
+        r.mutable_member_notification()->mutable_rights()->set_may_remove(rights.may_remove);
+        return r;
     }
 
     void create_group(const Peer& founder) {
@@ -316,6 +342,25 @@ TEST_F(GmsCoreRecent, MembersLoadedAtStartCountAsJoinedBefore) {
     expect_true_rn2s(at_bob);
     EXPECT_TRUE(recent_of(pushed_welcome(carol), carol.identity).empty());
     EXPECT_TRUE(recent_of(inquire(carol), carol.identity).empty());
+}
+
+// bob removed and added back with may_invite in one batch: he never leaves the tree, and the
+// GMS holds the rights of the re-add, as the members' rosters do from the rekey's events.
+TEST_F(GmsCoreRecent, RemovedAndAddedBackInOneBatchHoldsTheNewRights) {
+    Peer alice = account("alice");
+    account("bob");
+    create_group(alice);
+    add(alice, "bob");
+    const auto answers = ask_in_one_batch(alice, {notification(v1::MemberNotification::CHANGE_REMOVE, "bob"),
+                                                  notification(v1::MemberNotification::CHANGE_ADD, "bob", {true, false})});
+    for (const auto& a : answers) ASSERT_TRUE(a.has_epoch()) << a.error().message();
+    const Group* g = core_->group(group_id());
+    ASSERT_NE(g, nullptr);
+    ASSERT_EQ(g->members.size(), 2u);
+    EXPECT_EQ(std::count_if(g->members.begin(), g->members.end(),
+                            [](const auto& m) { return m.second.rights == Rights{true, false}; }),
+              1)
+        << "bob keeps the rights of the re-add";
 }
 
 }  // namespace
