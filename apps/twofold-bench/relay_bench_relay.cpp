@@ -203,7 +203,8 @@ Result<Measurement> run_twofold_relay(const RelayWorkload& w) {
                (subscribed == w.members && !publishing && in_flight == 0 &&
                 latencies.size() >= result.published * w.members);
     };
-    (void)pool.run_until(done, budget);
+    // The budget running out is the normal end of a timed run; a lost connection is not.
+    if (auto s = pool.run_until(done, budget); !s && s.error().code != Errc::timeout) return s.error();
     if (failure) return *failure;
     summarise(result, latencies, std::chrono::duration<double>(last_delivery - first_publish).count());
     return result;

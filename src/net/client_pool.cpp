@@ -38,17 +38,22 @@ struct detail::PoolState {
     std::vector<std::unique_ptr<PooledConnection>> connections;
     std::string first_error;
 
+    // A connection that was serving is gone: nothing more will arrive on it, so the run ends.
+    void fail(std::size_t i, const std::string& why) {
+        connections[i]->failed = true;
+        if (first_error.empty()) first_error = "connection " + std::to_string(i) + ": " + why;
+    }
+
     void read(std::size_t i) {
         PooledConnection& c = *connections[i];
         c.stream.async_read_some(asio::buffer(c.buffer), [this, i](const asio::error_code& ec, std::size_t n) {
             PooledConnection& c = *connections[i];
             if (ec) {
-                c.failed = true;
-                if (first_error.empty()) first_error = "connection " + std::to_string(i) + ": " + ec.message();
+                fail(i, ec.message());
                 return;
             }
-            if (!c.decoder.feed(ByteView(c.buffer.data(), n)).ok()) {
-                c.failed = true;
+            if (auto fed = c.decoder.feed(ByteView(c.buffer.data(), n)); !fed) {
+                fail(i, fed.error().message);
                 return;
             }
             while (auto frame = c.decoder.next()) on_frame(i, *frame);
@@ -90,7 +95,7 @@ struct detail::PoolState {
             PooledConnection& c = *connections[i];
             c.writing = false;
             if (ec) {
-                c.failed = true;
+                fail(i, ec.message());
                 return;
             }
             write(i);
@@ -168,9 +173,9 @@ Status ClientPool::run_until(const std::function<bool()>& done, std::chrono::mil
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     io.restart();
     while (!done()) {
+        if (!state_->first_error.empty()) return make_error(Errc::unavailable, state_->first_error);
         if (std::chrono::steady_clock::now() >= deadline) {
-            return make_error(Errc::timeout, "load did not complete within " + std::to_string(timeout.count()) + " ms" +
-                                                 (state_->first_error.empty() ? "" : " (" + state_->first_error + ")"));
+            return make_error(Errc::timeout, "load did not complete within " + std::to_string(timeout.count()) + " ms");
         }
         if (io.run_one_for(std::chrono::milliseconds(50)) == 0 && io.stopped()) io.restart();
     }

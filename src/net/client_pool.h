@@ -30,7 +30,8 @@ class ClientPool {
     Result<std::size_t> connect(std::size_t count, std::chrono::milliseconds timeout);
     // Frames and queues a payload on one connection; written while run_until() runs.
     void send(std::size_t connection, ByteView payload);
-    // Runs the event loop until `done()` is true (checked after every event) or the timeout.
+    // Runs the event loop until `done()` is true (checked after every event), the timeout
+    // (timeout), or a serving connection fails (unavailable, naming it and why).
     Status run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
     std::size_t size() const;
 
