@@ -273,6 +273,23 @@ TEST_F(TlsTest, FramesQueuedTogetherArriveWholeAndInOrder) {
     EXPECT_EQ(received, sent);
 }
 
+// A server that goes away ends the run at once, naming the connection, instead of leaving the
+// load generator to wait out its timeout.
+TEST_F(TlsTest, ClientPoolRunEndsWhenTheServerGoesAway) {
+    start();
+    ClientPool pool(endpoint_, fingerprint_, [](std::size_t, ByteView) {});
+    ASSERT_TRUE(pool.connect(3, 10s).ok());
+    server_->stop();
+    thread_.join();
+    server_.reset();
+    const auto start_time = std::chrono::steady_clock::now();
+    const Status s = pool.run_until([] { return false; }, 60s);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, Errc::unavailable) << s.error().message;
+    EXPECT_NE(s.error().message.find("connection "), std::string::npos) << s.error().message;
+    EXPECT_LT(std::chrono::steady_clock::now() - start_time, 30s);
+}
+
 TEST_F(TlsTest, ClientPoolRefusesAnUnpinnedServer) {
     start();
     ClientPool pool(endpoint_, "sha256:" + std::string(64, '0'), [](std::size_t, ByteView) {});
