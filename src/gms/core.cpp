@@ -37,6 +37,12 @@ v1::GroupPolicy to_proto(const Policy& p) {
     return out;
 }
 
+// Whose claim of a generation won, kept for the generations members may still hold.
+void record_rn1_claim(Group& g, std::uint64_t generation, AccountId claimer) {
+    g.rn1_claimers[generation] = claimer;
+    std::erase_if(g.rn1_claimers, [&](const auto& c) { return c.first + kRn1ClaimsKept <= generation; });
+}
+
 std::shared_ptr<const Bytes> encode(const v1::GmsResponse& response) {
     auto bytes = std::make_shared<Bytes>(response.ByteSizeLong());
     response.SerializeToArray(bytes->data(), static_cast<int>(bytes->size()));
@@ -268,6 +274,7 @@ v1::GroupStatus GmsCore::status_of(const Group& g, AccountId member) const {
     s.set_rn2_epoch(g.keys.epoch());
     s.set_membership_epoch(g.membership_epoch);
     s.set_rn1_generation(g.rn1_generation);
+    add_rn1_claims(g, *s.mutable_rn1_claims());
     *s.mutable_policy() = to_proto(g.policy);
     if (const auto it = g.members.find(member); it != g.members.end()) {
         s.set_acknowledged_epoch(it->second.acknowledged_epoch);
@@ -293,7 +300,7 @@ void GmsCore::on_create_group(ClientId client, AccountId me, std::uint64_t rid, 
                      "max_members above this server's limit of " + std::to_string(config_.max_members), out);
         return;
     }
-    Group g{id, policy, 1, 0, {}, GroupKeys::create(as_bytes(req.group_id()), me)};
+    Group g{id, policy, 1, 0, {}, GroupKeys::create(as_bytes(req.group_id()), me), {}};
     g.members.emplace(me, Membership{Rights{true, true}, 0, g.keys.epoch()});
     auto [it, inserted] = groups_.emplace(id, std::move(g));
     journal_.group(id);
@@ -440,19 +447,42 @@ void GmsCore::on_rn1_generation(ClientId client, AccountId me, std::uint64_t rid
                                 std::vector<Outgoing>& out) {
     Group* g = require_member(client, rid, q.group_id(), me, out);
     if (g == nullptr) return;
+    v1::GmsResponse r;
+    r.set_request_id(rid);
     if (q.generation() != g->rn1_generation + 1) {
-        answer_error(client, rid, v1::ERROR_CODE_CONFLICT,
-                     "rn1 generation " + std::to_string(q.generation()) + " refused; the current generation is " +
-                         std::to_string(g->rn1_generation),
-                     out);
+        // The loser learns who won, so it takes the winner's RN1 (and only that) when it arrives.
+        r.mutable_error()->set_code(v1::ERROR_CODE_CONFLICT);
+        r.mutable_error()->set_message("rn1 generation " + std::to_string(q.generation()) +
+                                       " refused; the current generation is " + std::to_string(g->rn1_generation));
+        if (g->rn1_generation > 0) *r.mutable_rn1_claim() = rn1_claim_of(*g, g->rn1_generation);
+        send(client, r, out);
         return;
     }
     g->rn1_generation = q.generation();
+    record_rn1_claim(*g, q.generation(), me);
     journal_.group(g->id);
-    v1::GmsResponse r;
-    r.set_request_id(rid);
+    journal_.rn1_claimed(g->id, q.generation(), me);
     r.set_rn1_generation(g->rn1_generation);
+    *r.mutable_rn1_claim() = rn1_claim_of(*g, g->rn1_generation);
     send(client, r, out);
+}
+
+v1::Rn1Claim GmsCore::rn1_claim_of(const Group& g, std::uint64_t generation) const {
+    v1::Rn1Claim c;
+    c.set_generation(generation);
+    if (const auto it = g.rn1_claimers.find(generation); it != g.rn1_claimers.end()) {
+        const Account& a = accounts_.at(it->second);
+        c.set_account(a.name);
+        c.set_identity_key(std::string(a.identity_key.begin(), a.identity_key.end()));
+    }
+    return c;
+}
+
+void GmsCore::add_rn1_claims(const Group& g, google::protobuf::RepeatedPtrField<v1::Rn1Claim>& out) const {
+    const std::uint64_t oldest = g.rn1_generation >= kRn1ClaimsKept ? g.rn1_generation - kRn1ClaimsKept + 1 : 1;
+    for (std::uint64_t generation = oldest; generation <= g.rn1_generation; ++generation) {
+        *out.Add() = rn1_claim_of(g, generation);
+    }
 }
 
 void GmsCore::on_lookup(ClientId client, std::uint64_t rid, const v1::LookupAccount& q, std::vector<Outgoing>& out) {
@@ -496,6 +526,7 @@ std::optional<v1::GmsResponse> GmsCore::welcome_for(const Group& g, AccountId me
     *w->mutable_policy() = to_proto(g.policy);
     *w->mutable_rights() = to_proto(g.members.at(member).rights);
     w->set_rn1_generation(g.rn1_generation);
+    add_rn1_claims(g, *w->mutable_rn1_claims());
     // Only epochs this member was a member at (it joined at or before them).
     g.keys.recent_rn2s_into(g.members.at(member).joined_epoch, scratch_);
     if (!scratch_.empty()) {

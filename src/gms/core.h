@@ -125,6 +125,10 @@ class GmsCore {
     // The X25519 form of a member's identity key, which welcomes are sealed to (cached).
     const crypto::X25519PublicKey* sealing_key(AccountId member) const;
     v1::GroupStatus status_of(const Group& group, AccountId member) const;
+    // Who claimed a generation (no account when the GMS does not know: claimed before schema 2).
+    v1::Rn1Claim rn1_claim_of(const Group& group, std::uint64_t generation) const;
+    // The claims of the current generation and of those before it that members may still hold.
+    void add_rn1_claims(const Group& group, google::protobuf::RepeatedPtrField<v1::Rn1Claim>& out) const;
     v1::MembershipStatement statement_for(const Group& group, AccountId member, std::uint64_t now_ms) const;
 
     Group* find_group(const std::string& id);

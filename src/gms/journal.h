@@ -26,6 +26,13 @@ struct AckRow {
     std::uint64_t acknowledged_epoch;
 };
 
+// An accepted RN1 generation claim: the store keeps the group's last kRn1ClaimsKept.
+struct Rn1ClaimRow {
+    GroupId group;
+    std::uint64_t generation;
+    AccountId claimer;
+};
+
 struct GroupRow {
     GroupId id;
     Policy policy;
@@ -44,12 +51,13 @@ struct Journal {
     std::vector<GroupRow> groups;              // created or changed
     std::vector<MembershipRow> memberships;    // added or changed
     std::vector<AckRow> acks;                  // only the acknowledged epoch changed (the latest)
+    std::vector<Rn1ClaimRow> rn1_claims;       // accepted claims, in order
     std::vector<std::pair<GroupId, AccountId>> removed_memberships;
     std::vector<GroupId> deleted_groups;             // the last member left
     std::vector<std::pair<AccountId, bool>> online;  // login status changes
 
     bool empty() const {
-        return accounts.empty() && groups.empty() && memberships.empty() && acks.empty() &&
+        return accounts.empty() && groups.empty() && memberships.empty() && acks.empty() && rn1_claims.empty() &&
                removed_memberships.empty() && deleted_groups.empty() && online.empty();
     }
 };
@@ -80,8 +88,12 @@ class JournalBuilder {
         removed_.insert({g, a});
     }
     void online(AccountId a, bool is_online) { online_.emplace_back(a, is_online); }
+    void rn1_claimed(const GroupId& g, std::uint64_t generation, AccountId claimer) {
+        claims_.push_back({g, generation, claimer});
+    }
     void deleted(const GroupId& g) {
         groups_.erase(g);
+        std::erase_if(claims_, [&](const Rn1ClaimRow& c) { return c.group == g; });  // its row is gone
         deleted_.insert(g);
     }
 
@@ -96,6 +108,7 @@ class JournalBuilder {
     std::set<std::pair<GroupId, AccountId>> removed_;
     std::set<GroupId> deleted_;
     std::vector<std::pair<AccountId, bool>> online_;
+    std::vector<Rn1ClaimRow> claims_;
 };
 
 template <class Accounts, class Groups>
@@ -120,6 +133,7 @@ Journal JournalBuilder::build(const Accounts& accounts, const Groups& groups) {
             j.acks.push_back({gid, aid, it->second.acknowledged_epoch});
         }
     }
+    j.rn1_claims = std::move(claims_);
     j.removed_memberships.assign(removed_.begin(), removed_.end());
     j.deleted_groups.assign(deleted_.begin(), deleted_.end());
     j.online = std::move(online_);

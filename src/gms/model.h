@@ -18,6 +18,10 @@ inline constexpr std::size_t kGroupIdBytes = 16;
 using GroupId = FixedBytes<kGroupIdBytes>;
 using AccountId = std::uint64_t;  // also the member's id in the LKH tree
 
+// The GMS keeps who claimed the current RN1 generation and the two before it: the RN1s members
+// still hold (their grace of two rekeys), so late deliveries of those can be checked too.
+inline constexpr std::uint64_t kRn1ClaimsKept = 3;
+
 struct Rights {
     bool may_invite = false;
     bool may_remove = false;
@@ -60,6 +64,9 @@ struct Group {
     std::uint64_t rn1_generation = 0;
     std::map<AccountId, Membership> members;
     GroupKeys keys;
+    // generation -> the account whose claim of it won, for the last kRn1ClaimsKept generations.
+    // Stored; a generation claimed before the GMS recorded claimers (schema 1) has no entry.
+    std::map<std::uint64_t, AccountId> rn1_claimers;
 };
 
 }  // namespace twofold::gms

@@ -36,6 +36,16 @@ CREATE TABLE members(
   acknowledged_epoch INTEGER NOT NULL,
   PRIMARY KEY(group_id, account_id)) WITHOUT ROWID;
 )sql"},
+    // Who won each recent RN1 generation's claim (members take a rotation's RN1 only from it),
+    // the last kRn1ClaimsKept per group. A group of schema 1 has no rows: who claimed its
+    // generations so far is unknown, and members treat them as before (docs/gms.md, Storage).
+    {2, R"sql(
+CREATE TABLE rn1_claims(
+  group_id BLOB NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  generation INTEGER NOT NULL,
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  PRIMARY KEY(group_id, generation)) WITHOUT ROWID;
+)sql"},
 };
 
 constexpr std::string_view kKeysLabel = "twofold/v1 gms group keys";
@@ -61,6 +71,8 @@ struct SqliteStore::Statements {
     store::Statement del_member;
     store::Statement del_group;
     store::Statement set_online;
+    store::Statement put_claim;
+    store::Statement prune_claims;
 };
 
 SqliteStore::SqliteStore(store::Database db, crypto::SecretBuffer storage_key)
@@ -126,8 +138,10 @@ Result<State> SqliteStore::load() {
         "sealed_keys FROM groups");
     auto members = db_.prepare(
         "SELECT account_id, may_invite, may_remove, acknowledged_epoch FROM members WHERE group_id = ?1");
+    auto claims = db_.prepare("SELECT generation, account_id FROM rn1_claims WHERE group_id = ?1");
     if (!groups) return groups.error();
     if (!members) return members.error();
+    if (!claims) return claims.error();
     for (;;) {
         auto row = groups->step();
         if (!row) return row.error();
@@ -154,9 +168,25 @@ Result<State> SqliteStore::load() {
                                          static_cast<std::uint64_t>(members->column_int(3))});
         }
         members->reset();
+        if (auto s = load_claims(*claims, g); !s) return s.error();
         state.groups.push_back(std::move(g));
     }
     return state;
+}
+
+Status SqliteStore::load_claims(store::Statement& claims, Group& g) {
+    claims.bind(1, ByteView(g.id));
+    for (;;) {
+        auto row = claims.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        const auto generation = static_cast<std::uint64_t>(claims.column_int(0));
+        if (generation <= g.rn1_generation && generation + kRn1ClaimsKept > g.rn1_generation) {
+            g.rn1_claimers.emplace(generation, static_cast<AccountId>(claims.column_int(1)));
+        }
+    }
+    claims.reset();
+    return {};
 }
 
 void SqliteStore::seal(Journal& j) {
@@ -205,14 +235,20 @@ Status SqliteStore::apply(const Journal& j) {
         auto del_member = db_.prepare("DELETE FROM members WHERE group_id = ?1 AND account_id = ?2");
         auto del_group = db_.prepare("DELETE FROM groups WHERE id = ?1");
         auto set_online = db_.prepare("UPDATE accounts SET online = ?2 WHERE id = ?1");
-        for (auto* st : {&put_account, &put_group, &put_member, &set_ack, &del_member, &del_group, &set_online}) {
+        auto put_claim =
+            db_.prepare("INSERT OR REPLACE INTO rn1_claims(group_id, generation, account_id) VALUES (?1, ?2, ?3)");
+        auto prune_claims = db_.prepare("DELETE FROM rn1_claims WHERE group_id = ?1 AND generation <= ?2");
+        for (auto* st : {&put_account, &put_group, &put_member, &set_ack, &del_member, &del_group, &set_online,
+                         &put_claim, &prune_claims}) {
             if (!*st) return fail(st->error());
         }
         statements_ = std::make_unique<Statements>(
             Statements{std::move(*put_account), std::move(*put_group), std::move(*put_member), std::move(*set_ack),
-                       std::move(*del_member), std::move(*del_group), std::move(*set_online)});
+                       std::move(*del_member), std::move(*del_group), std::move(*set_online), std::move(*put_claim),
+                       std::move(*prune_claims)});
     }
-    auto& [put_account, put_group, put_member, set_ack, del_member, del_group, set_online] = *statements_;
+    auto& [put_account, put_group, put_member, set_ack, del_member, del_group, set_online, put_claim, prune_claims] =
+        *statements_;
     for (const Account& a : j.accounts) {
         if (auto s = put_account.bind(1, as_int(a.id))
                          .bind(2, a.name)
@@ -258,6 +294,18 @@ Status SqliteStore::apply(const Journal& j) {
                          .bind(3, as_int(a.acknowledged_epoch))
                          .run();
             !s) {
+            return fail(s.error());
+        }
+    }
+    for (const Rn1ClaimRow& c : j.rn1_claims) {
+        if (auto s =
+                put_claim.bind(1, ByteView(c.group)).bind(2, as_int(c.generation)).bind(3, as_int(c.claimer)).run();
+            !s) {
+            return fail(s.error());
+        }
+        if (c.generation < kRn1ClaimsKept) continue;
+        // Only the last kRn1ClaimsKept generations are ever reported.
+        if (auto s = prune_claims.bind(1, ByteView(c.group)).bind(2, as_int(c.generation - kRn1ClaimsKept)).run(); !s) {
             return fail(s.error());
         }
     }

@@ -49,6 +49,7 @@ class SqliteStore {
     Bytes seal_keys(const GroupRow& row);
     Status apply(const Journal& journal);  // inside a transaction
     Result<GroupKeys> open_keys(const GroupId& id, std::uint64_t rn2_epoch, ByteView sealed);
+    Status load_claims(store::Statement& claims, Group& group);  // its recent RN1 claimers
 
     store::Database db_;
     crypto::SecretBuffer storage_key_;

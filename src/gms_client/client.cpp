@@ -18,6 +18,12 @@ Result<v1::GmsResponse> GmsClient::receive(std::chrono::milliseconds timeout) {
 }
 
 Result<v1::GmsResponse> GmsClient::call(v1::GmsRequest request) {
+    auto r = exchange(std::move(request));
+    if (r && r->has_error()) return make_error(wire::from_wire(r->error().code()), "GMS: " + r->error().message());
+    return r;
+}
+
+Result<v1::GmsResponse> GmsClient::exchange(v1::GmsRequest request) {
     const std::uint64_t id = next_request_id_++;
     request.set_request_id(id);
     const std::string bytes = request.SerializeAsString();
@@ -30,9 +36,6 @@ Result<v1::GmsResponse> GmsClient::call(v1::GmsRequest request) {
             continue;
         }
         if (r->request_id() != id && r->request_id() != 0) continue;  // a late answer to an abandoned call
-        if (r->has_error()) {
-            return make_error(wire::from_wire(r->error().code()), "GMS: " + r->error().message());
-        }
         return std::move(*r);
     }
 }
@@ -159,13 +162,21 @@ Result<v1::MembershipStatement> GmsClient::statement(ByteView group_id) {
         call(std::move(req)), &v1::GmsResponse::has_statement, [](auto& r) { return r.statement(); }, "a statement");
 }
 
-Result<std::uint64_t> GmsClient::claim_rn1_generation(ByteView group_id, std::uint64_t generation) {
+Result<Rn1ClaimAnswer> GmsClient::claim_rn1_generation(ByteView group_id, std::uint64_t generation) {
     v1::GmsRequest req;
     req.mutable_rn1_generation()->set_group_id(as_string(group_id));
     req.mutable_rn1_generation()->set_generation(generation);
-    return expect(
-        call(std::move(req)), &v1::GmsResponse::has_rn1_generation, [](auto& r) { return r.rn1_generation(); },
-        "a generation");
+    auto r = exchange(std::move(req));
+    if (!r) return r.error();
+    if (r->has_error() && r->error().code() == v1::ERROR_CODE_CONFLICT) return Rn1ClaimAnswer{false, r->rn1_claim()};
+    if (r->has_error()) return make_error(wire::from_wire(r->error().code()), "GMS: " + r->error().message());
+    if (!r->has_rn1_generation() || r->rn1_generation() != generation) {
+        return make_error(Errc::malformed, "GMS answered a claim of RN1 generation " + std::to_string(generation) +
+                                               " without that generation");
+    }
+    Rn1ClaimAnswer answer{true, r->rn1_claim()};
+    answer.current.set_generation(generation);
+    return answer;
 }
 
 Result<v1::IdentityStatement> GmsClient::lookup(const std::string& account) {

@@ -16,6 +16,15 @@
 
 namespace twofold::gms {
 
+// The GMS's answer to an RN1 generation claim.
+struct Rn1ClaimAnswer {
+    bool won = false;
+    // The group's current generation and its claimer: this member's own claim if it won, the
+    // winner's if not (generation 0 when nothing was claimed yet; no account when the GMS does
+    // not know who claimed it).
+    v1::Rn1Claim current;
+};
+
 class GmsClient {
   public:
     static Result<std::unique_ptr<GmsClient>> connect(const net::Endpoint& server, const std::string& fingerprint);
@@ -37,7 +46,8 @@ class GmsClient {
     Result<v1::Welcome> inquire(ByteView group_id, std::uint64_t known_epoch);
     Result<std::vector<v1::MembershipStatement>> list_members(ByteView group_id);
     Result<v1::MembershipStatement> statement(ByteView group_id);
-    Result<std::uint64_t> claim_rn1_generation(ByteView group_id, std::uint64_t generation);
+    // A lost claim (CONFLICT) is an answer, not an error: it names the winner.
+    Result<Rn1ClaimAnswer> claim_rn1_generation(ByteView group_id, std::uint64_t generation);
     Result<v1::IdentityStatement> lookup(const std::string& account);
 
     // The next push (rekey, welcome, removed), waiting up to `timeout`.
@@ -50,6 +60,8 @@ class GmsClient {
   private:
     explicit GmsClient(std::unique_ptr<net::TlsClient> conn) : conn_(std::move(conn)) {}
     Result<v1::GmsResponse> receive(std::chrono::milliseconds timeout);
+    // call() without turning an error answer into an error: the answer, whatever it is.
+    Result<v1::GmsResponse> exchange(v1::GmsRequest request);
 
     std::unique_ptr<net::TlsClient> conn_;
     std::deque<v1::GmsResponse> pushes_;

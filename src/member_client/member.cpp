@@ -289,14 +289,18 @@ Status Member::Impl::rotate(Group& g, const std::string& excluded_account) {
     if (!g.keys || !g.keys->has_rn1()) return make_error(Errc::unknown, "no RN1 held for " + group_label(g));
     const std::uint64_t next = g.keys->rn1s().rbegin()->first + 1;
     auto claimed = gms_->claim_rn1_generation(as_bytes(g.info.group_id()), next);
-    if (!claimed) {
-        if (claimed.error().code == Errc::invalid_argument) {
-            emit(Event{
-                Event::Kind::notice, group_label(g), config_.account(),
-                "another member rotated RN1 first; adopting theirs when it arrives (" + claimed.error().message + ")"});
-            return {};
-        }
-        return claimed.error();
+    if (!claimed) return claimed.error();
+    const v1::Rn1Claim& current = claimed->current;
+    if (current.generation() > 0) {
+        if (auto s = g.rn1_claims.learn(current); !s) return make_error(s.error().code, "GMS: " + s.error().message);
+    }
+    if (!claimed->won) {
+        // The winner's delivery is the only one of that generation this member will take.
+        const std::string by = current.account().empty() ? "" : " by " + current.account();
+        emit(Event{Event::Kind::notice, group_label(g), config_.account(),
+                   "another member rotated RN1 first: generation " + std::to_string(current.generation()) +
+                       " was claimed at the GMS" + by + "; adopting theirs when it arrives"});
+        return {};
     }
     auto members = gms_->list_members(as_bytes(g.info.group_id()));
     if (!members) return members.error();
@@ -380,6 +384,8 @@ Result<GroupInfo> Member::create_group(const std::string& name, const GroupPolic
     if (auto s = impl_->inquire(stored); !s) return s.error();
     auto claimed = impl_->gms_->claim_rn1_generation(gid, 1);
     if (!claimed) return claimed.error();
+    if (!claimed->won) return make_error(Errc::internal, "the GMS refused RN1 generation 1 of a group just created");
+    if (auto s = stored.rn1_claims.learn(claimed->current); !s) return s.error();
     if (auto s = stored.keys->add_rn1(1, crypto::make_rn1()); !s) return s.error();
     stored.info.set_rn1_since_unix(now_unix());
     stored.info.set_rn1_membership_epoch(stored.info.membership_epoch());

@@ -13,6 +13,7 @@
 #include "gms_client/client.h"
 #include "member/group_keys.h"
 #include "member/replay_window.h"
+#include "member/rn1_claims.h"
 #include "member_client/records.h"
 #include "member_store/vault.h"
 #include "relay_client/client.h"
@@ -33,6 +34,9 @@ class Member::Impl {
         v1::LocalGroup info;
         std::optional<member::GroupKeys> keys;  // once the name (with RN1) is known
         std::uint64_t stored_revision = 0;      // keys->revision() as last written to the store
+        // Who claimed the recent RN1 generations, as the GMS said. Memory only: every session's
+        // login says it again, and a newer generation is asked for when its delivery arrives.
+        member::Rn1Claims rn1_claims;
     };
 
     Impl(member_store::Vault vault, v1::MemberConfig config, crypto::SigningKey identity,
@@ -67,6 +71,9 @@ class Member::Impl {
     void on_invitation(const v1::Envelope& envelope);
     void on_acceptance(const v1::Envelope& envelope);
     void on_rn1_delivery(const v1::Envelope& envelope);
+    // A rotation's RN1 (no invitation nonce): from a current member whose claim of that
+    // generation the GMS accepted.
+    Status check_rotation(Group& g, const v1::Rn1Delivery& delivery);
     void refuse(const std::string& where, const std::string& what, const Error& error);
     Status retry_deferred();
     Status refresh_roster(Group& g);

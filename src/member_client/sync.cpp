@@ -118,6 +118,9 @@ Status Member::Impl::reconcile(const std::vector<v1::GroupStatus>& statuses) {
         *g.info.mutable_rights() = st.rights();
         *g.info.mutable_policy() = st.policy();
         if (st.membership_epoch() != g.info.membership_epoch()) g.info.set_membership_epoch(st.membership_epoch());
+        if (auto s = g.rn1_claims.learn(st.rn1_generation(), st.rn1_claims()); !s) {
+            emit(Event{Event::Kind::refused, group_label(g), {}, "GMS group status refused: " + s.error().message});
+        }
         const bool behind = !g.keys || !g.keys->path() || g.keys->path()->epoch() < st.rn2_epoch();
         if (behind) {
             if (auto s = inquire(g); !s) {
@@ -155,6 +158,9 @@ Status Member::Impl::handle_welcome(const v1::Welcome& w) {
         return make_error(Errc::malformed, "welcome key state is for another group");
     }
     const std::uint64_t epoch = path->epoch();
+    if (auto s = g.rn1_claims.learn(w.rn1_generation(), w.rn1_claims()); !s) {
+        return make_error(s.error().code, "welcome: " + s.error().message);
+    }
     // The renewals just before this epoch, so a late message of one of them still opens.
     std::vector<std::pair<std::uint64_t, crypto::Rn2>> recent;
     if (!w.sealed_recent().empty()) {
@@ -533,12 +539,7 @@ void Member::Impl::on_rn1_delivery(const v1::Envelope& envelope) {
         (d->invitation_nonce() != g.info.invitation_nonce() || d->sender_key() != g.info.inviter_key())) {
         s = make_error(Errc::forbidden, "it does not answer this member's acceptance");
     }
-    if (s && d->invitation_nonce().empty()) {
-        if (member_at(g.info, d->sender_key(), UINT64_MAX - 1) == nullptr) (void)refresh_roster(g);
-        if (member_at(g.info, d->sender_key(), UINT64_MAX - 1) == nullptr) {
-            s = make_error(Errc::forbidden, "its sender is not a member");
-        }
-    }
+    if (s && d->invitation_nonce().empty()) s = check_rotation(g, *d);
     auto contents = s ? member::open_rn1_delivery(*d, identity_) : Result<member::Rn1Contents>(s.error());
     if (!contents) {
         refuse({}, "RN1 delivery", contents.error());
@@ -577,6 +578,26 @@ void Member::Impl::on_rn1_delivery(const v1::Envelope& envelope) {
                    "RN1 generation " + std::to_string(d->rn1_generation()) + " received"});
     }
     (void)save_group(g);  // the delivery's envelope is acknowledged with this store's commit
+}
+
+Status Member::Impl::check_rotation(Group& g, const v1::Rn1Delivery& d) {
+    const v1::RosterEntry* sender = member_at(g.info, d.sender_key(), UINT64_MAX - 1);
+    if (sender == nullptr) {
+        (void)refresh_roster(g);
+        sender = member_at(g.info, d.sender_key(), UINT64_MAX - 1);
+    }
+    if (sender == nullptr) return make_error(Errc::forbidden, "its sender is not a member");
+    // One round trip, and only for a generation newer than any the GMS was heard to claim: the
+    // RN2 inquiry's answer carries the current claims.
+    if (g.rn1_claims.should_ask(d.rn1_generation())) {
+        if (auto s = inquire(g); !s) {
+            return make_error(s.error().code, "cannot ask the GMS who claimed RN1 generation " +
+                                                  std::to_string(d.rn1_generation()) + ": " + s.error().message);
+        }
+    }
+    crypto::SignPublicKey key{};
+    std::copy(d.sender_key().begin(), d.sender_key().end(), key.begin());
+    return g.rn1_claims.check(d.rn1_generation(), key, sender->account());
 }
 
 void Member::Impl::handle_envelope(const v1::Envelope& envelope) {

@@ -1,16 +1,21 @@
 // The GMS's pure protocol logic, driven directly: requests and the time in, answers and pushes
 // out, no sockets, clocks or disks. Here: which recent RN2s a welcome carries, and to whom.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
 #include "crypto/gk.h"
 #include "crypto/random.h"
 #include "gms/core.h"
+#include "gms/sqlite_store.h"
 #include "member_keys.h"
+#include "store/database.h"
 
 namespace twofold::gms::testing {
 namespace {
@@ -43,6 +48,25 @@ std::set<std::uint64_t> epochs_of(const std::map<std::uint64_t, crypto::Rn2>& re
     return out;
 }
 
+// The claims a status or welcome reports, as "generation:account" ("3:" when the GMS does not
+// know who claimed it), each key checked against its account's.
+std::vector<std::string> claims_of(const google::protobuf::RepeatedPtrField<v1::Rn1Claim>& claims,
+                                   const std::map<std::string, crypto::SignPublicKey>& keys) {
+    std::vector<std::string> out;
+    for (const auto& c : claims) {
+        out.push_back(std::to_string(c.generation()) + ":" + c.account());
+        if (c.account().empty()) {
+            EXPECT_TRUE(c.identity_key().empty()) << out.back();
+        } else if (keys.contains(c.account())) {
+            const auto& key = keys.at(c.account());
+            EXPECT_EQ(c.identity_key(), std::string(key.begin(), key.end())) << out.back();
+        } else {
+            ADD_FAILURE() << "claim by an unknown account: " << out.back();
+        }
+    }
+    return out;
+}
+
 struct Peer {
     std::string name;
     crypto::SigningKey identity = crypto::SigningKey::generate();
@@ -56,8 +80,9 @@ class GmsCoreRecent : public ::testing::Test {
         core_ = std::make_unique<GmsCore>(Config{}, crypto::SigningKey::generate(), std::move(state));
     }
 
-    // Connects and logs in (the password check, Argon2id, is the server's: here it passes).
-    void log_in(Peer& p) {
+    // Connects and logs in (the password check, Argon2id, is the server's: here it passes). The
+    // answer lists the member's groups.
+    v1::LoginResponse log_in(Peer& p) {
         p.client = next_client_++;
         core_->connected(p.client, "192.0.2.1");
         v1::GmsRequest r;
@@ -66,10 +91,15 @@ class GmsCoreRecent : public ::testing::Test {
         r.mutable_login()->set_password("unused");
         std::vector<Outgoing> out;
         auto job = core_->handle(p.client, r, now_, out);
-        ASSERT_TRUE(job.has_value());
+        if (!job) {
+            ADD_FAILURE() << "login of " << p.name << " made no password job";
+            return {};
+        }
         core_->finish_login(*job, true, now_, out);
         collect(out);
-        ASSERT_TRUE(take_answer(p.client, r.request_id()).has_login());
+        const v1::GmsResponse answer = take_answer(p.client, r.request_id());
+        EXPECT_TRUE(answer.has_login()) << answer.error().message();
+        return answer.login();
     }
 
     // A new account, logged in.
@@ -166,6 +196,14 @@ class GmsCoreRecent : public ::testing::Test {
         const auto answer = ask(p, r);
         EXPECT_TRUE(answer.has_welcome()) << answer.error().message();
         return answer.welcome();
+    }
+
+    // A claim of RN1 generation `generation` by `p`: the answer (rn1_generation or CONFLICT).
+    v1::GmsResponse claim(const Peer& p, std::uint64_t generation) {
+        v1::GmsRequest r;
+        r.mutable_rn1_generation()->set_group_id(gid_);
+        r.mutable_rn1_generation()->set_generation(generation);
+        return ask(p, r);
     }
 
     // The welcome pushed to `p` when it joined.
@@ -361,6 +399,83 @@ TEST_F(GmsCoreRecent, RemovedAndAddedBackInOneBatchHoldsTheNewRights) {
                             [](const auto& m) { return m.second.rights == Rights{true, false}; }),
               1)
         << "bob keeps the rights of the re-add";
+}
+
+// RN1 generations: the GMS records whose claim of each won, keeps the last three (the members'
+// grace), and reports them in login statuses, welcomes and claim answers (a loser learns the
+// winner); they survive a restart. A database from before the record (schema 1) reports the
+// generations it has as claimed by nobody known, and records the next claim.
+TEST_F(GmsCoreRecent, Rn1ClaimersAreRecordedReportedAndSurviveARestart) {
+    const auto dir = std::filesystem::temp_directory_path() / ("twofold-gms-claims-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    struct Cleanup {
+        std::filesystem::path dir;
+        ~Cleanup() { std::filesystem::remove_all(dir); }
+    } cleanup{dir};
+    std::optional<SqliteStore> store;
+    auto opened = SqliteStore::open(dir);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store.emplace(std::move(*opened));
+
+    Peer alice = account("alice");
+    Peer bob = account("bob");
+    const std::map<std::string, crypto::SignPublicKey> keys = {{"alice", alice.identity.public_key()},
+                                                               {"bob", bob.identity.public_key()}};
+    const auto one = [&](const v1::Rn1Claim& c) {
+        return claims_of(google::protobuf::RepeatedPtrField<v1::Rn1Claim>(&c, &c + 1), keys).front();
+    };
+    create_group(alice);
+    add(alice, "bob");
+    EXPECT_TRUE(log_in(alice).groups(0).rn1_claims().empty()) << "nothing claimed yet";
+
+    const auto won = claim(alice, 1);
+    ASSERT_TRUE(won.has_rn1_generation()) << won.error().message();
+    EXPECT_EQ(one(won.rn1_claim()), "1:alice");
+    const auto lost = claim(bob, 1);
+    ASSERT_TRUE(lost.has_error());
+    EXPECT_EQ(lost.error().code(), v1::ERROR_CODE_CONFLICT);
+    EXPECT_EQ(one(lost.rn1_claim()), "1:alice") << "the loser learns who won";
+    ASSERT_TRUE(claim(bob, 2).has_rn1_generation());
+    ASSERT_TRUE(store->commit(core_->take_journal()).ok());
+    ASSERT_TRUE(claim(alice, 3).has_rn1_generation());
+    ASSERT_TRUE(claim(bob, 4).has_rn1_generation());
+    ASSERT_TRUE(store->commit(core_->take_journal()).ok());
+
+    const std::vector<std::string> recent = {"2:bob", "3:alice", "4:bob"};
+    EXPECT_EQ(claims_of(log_in(alice).groups(0).rn1_claims(), keys), recent);
+    EXPECT_EQ(claims_of(inquire(bob).rn1_claims(), keys), recent);
+
+    auto state = store->load();  // a restart
+    ASSERT_TRUE(state.ok()) << state.error().message;
+    ASSERT_EQ(state->groups.size(), 1u);
+    EXPECT_EQ(state->groups[0].rn1_generation, 4u);
+    EXPECT_EQ(state->groups[0].rn1_claimers.size(), 3u) << "generation 1's claim was pruned";
+    start(std::move(*state));
+    const v1::LoginResponse at_alice = log_in(alice);
+    ASSERT_EQ(at_alice.groups_size(), 1);
+    EXPECT_EQ(at_alice.groups(0).rn1_generation(), 4u);
+    EXPECT_EQ(claims_of(at_alice.groups(0).rn1_claims(), keys), recent);
+    log_in(bob);
+    EXPECT_EQ(claims_of(inquire(bob).rn1_claims(), keys), recent);
+    EXPECT_EQ(one(claim(bob, 4).rn1_claim()), "4:bob");
+
+    // The same database as schema 1 left it: no record of claimers.
+    store.reset();
+    {
+        auto db = store::Database::open(dir / "gms.db", {{1, ""}, {2, ""}});
+        ASSERT_TRUE(db.ok()) << db.error().message;
+        ASSERT_TRUE(db->exec("DROP TABLE rn1_claims; PRAGMA user_version=1").ok());
+    }
+    opened = SqliteStore::open(dir);  // migrates to schema 2
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store.emplace(std::move(*opened));
+    state = store->load();
+    ASSERT_TRUE(state.ok()) << state.error().message;
+    start(std::move(*state));
+    EXPECT_EQ(claims_of(log_in(alice).groups(0).rn1_claims(), keys), (std::vector<std::string>{"2:", "3:", "4:"}));
+    ASSERT_TRUE(claim(alice, 5).has_rn1_generation());
+    EXPECT_EQ(claims_of(log_in(bob).groups(0).rn1_claims(), keys), (std::vector<std::string>{"3:", "4:", "5:alice"}));
 }
 
 }  // namespace

@@ -183,12 +183,26 @@ TEST_F(GmsRequests, Rn1GenerationsAreOrderedFirstClaimWins) {
     const Bytes gid = new_group_id();
     ASSERT_TRUE(alice.client->create_group(gid, {}).ok());
     ASSERT_TRUE(alice.client->add_member(gid, "bob", false, false).ok());
-    ASSERT_EQ(*alice.client->claim_rn1_generation(gid, 1), 1u);
+    auto won = alice.client->claim_rn1_generation(gid, 1);
+    ASSERT_TRUE(won.ok()) << won.error().message;
+    EXPECT_TRUE(won->won);
+    EXPECT_EQ(won->current.generation(), 1u);
+    EXPECT_EQ(won->current.account(), "alice");
+    EXPECT_EQ(won->current.identity_key(), as_string(alice.identity.public_key()));
+    // The loser is told who won, so it takes that member's RN1 and no other.
     auto lost = bob.client->claim_rn1_generation(gid, 1);
-    ASSERT_FALSE(lost.ok());
-    EXPECT_NE(lost.error().message.find("current generation is 1"), std::string::npos);
-    EXPECT_EQ(*bob.client->claim_rn1_generation(gid, 2), 2u);
-    EXPECT_FALSE(alice.client->claim_rn1_generation(gid, 5).ok());
+    ASSERT_TRUE(lost.ok()) << lost.error().message;
+    EXPECT_FALSE(lost->won);
+    EXPECT_EQ(lost->current.generation(), 1u);
+    EXPECT_EQ(lost->current.account(), "alice");
+    auto next = bob.client->claim_rn1_generation(gid, 2);
+    ASSERT_TRUE(next.ok() && next->won);
+    EXPECT_EQ(next->current.account(), "bob");
+    auto skipped = alice.client->claim_rn1_generation(gid, 5);
+    ASSERT_TRUE(skipped.ok());
+    EXPECT_FALSE(skipped->won);
+    EXPECT_EQ(skipped->current.generation(), 2u);
+    EXPECT_EQ(skipped->current.account(), "bob");
 }
 
 TEST_F(GmsRequests, AcknowledgementsAreRecordedAndBounded) {

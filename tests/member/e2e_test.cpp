@@ -978,5 +978,114 @@ TEST_F(MemberE2e, ConcurrentRn1RotationsConverge) {
     (void)b_events;
 }
 
+// The claimers the GMS reports reach back through the RN1 grace: carol, offline while alice
+// rotates to generation 2 and bob to 3, receives both deliveries when she returns, takes each
+// from its claimer (generation 2's is not the current one any more) and opens what was sent in
+// both generations.
+TEST_F(MemberE2e, MemberOfflineThroughTwoRotationsTakesBoth) {
+    ASSERT_NO_FATAL_FAILURE(alice_and_bob("twice"));
+    carol = d.member("carol");
+    ASSERT_TRUE(carol);
+    ASSERT_NO_FATAL_FAILURE(join(*alice, *carol, "twice"));
+    carol.reset();  // offline
+
+    ASSERT_TRUE(alice->rotate_rn1("twice").ok());
+    ASSERT_TRUE(alice->send("twice", "alice in 2").ok());
+    ASSERT_TRUE(bob->rotate_rn1("twice").ok());  // takes alice's generation 2 first, then claims 3
+    ASSERT_EQ(info(*bob, "twice").rn1_generation, 3u);
+    ASSERT_TRUE(bob->send("twice", "bob in 3").ok());
+
+    carol = d.reopen("carol");
+    ASSERT_TRUE(carol);
+    const auto events = sync(*carol);
+    const std::string all = describe(events);
+    for (const auto& e : events) EXPECT_NE(e.kind, Kind::refused) << all;
+    const Event* in2 = message_with(events, "alice in 2");
+    const Event* in3 = message_with(events, "bob in 3");
+    ASSERT_NE(in2, nullptr) << all;
+    ASSERT_NE(in3, nullptr) << all;
+    EXPECT_EQ(in2->rn1_generation, 2u);
+    EXPECT_EQ(in3->rn1_generation, 3u);
+    EXPECT_EQ(info(*carol, "twice").rn1_generation, 3u);
+}
+
+// 2(m): RN1 generations are the GMS's to number, and a rotation's RN1 is taken only from the
+// member whose claim of that generation won. bob (his device in an attacker's hands: his
+// identity key read from his store) seals an RN1 of his own as "generation 2" to alice and carol
+// while nobody has claimed it; then alice claims generation 2 and rotates. Each refuses bob's
+// RN1 with the reason — alice because nobody claimed it yet, carol (offline until after alice's
+// claim, so bob's arrives first) because alice claimed it — keeps alice's, and all three read
+// each other in generation 2. Without the check the first RN1 to arrive won and the group forked.
+TEST_F(MemberE2e, Rn1OfAGenerationAnotherMemberClaimedIsRefused) {
+    ASSERT_NO_FATAL_FAILURE(alice_and_bob("claimed"));
+    carol = d.member("carol");
+    ASSERT_TRUE(carol);
+    ASSERT_NO_FATAL_FAILURE(join(*alice, *carol, "claimed"));
+    const std::string gid_hex = gid_of(*alice, "claimed");
+    ASSERT_EQ(info(*alice, "claimed").rn1_generation, 1u);
+    carol.reset();  // offline
+    bob.reset();
+    const Held held = read_store(d, "bob", gid_hex);
+    ASSERT_TRUE(held.identity && held.keys && held.keys->ready());
+
+    // bob's own RN1 for generation 2, sealed and signed as a rotation, to alice and carol.
+    auto gms = gms::GmsClient::connect(*net::parse_endpoint(d.gms_endpoint(), "gms"), d.gms_fingerprint());
+    ASSERT_TRUE(gms.ok());
+    ASSERT_TRUE((*gms)->login("bob", Deployment::password_of("bob")).ok());
+    auto relay = relay::RelayClient::connect(*net::parse_endpoint(d.relay_endpoint(), "relay"), d.relay_fingerprint(),
+                                             *held.identity);
+    ASSERT_TRUE(relay.ok());
+    const crypto::Rn1 forged_rn1 = crypto::make_rn1();
+    for (const char* account : {"alice", "carol"}) {
+        auto id = (*gms)->lookup(account);
+        ASSERT_TRUE(id.ok()) << id.error().message;
+        crypto::SignPublicKey recipient{};
+        std::copy(id->identity_key().begin(), id->identity_key().end(), recipient.begin());
+        auto delivery = member::make_rn1_delivery(*held.identity, as_bytes(held.group.group_id()), 2, {}, forged_rn1,
+                                                  held.keys->name(), recipient);
+        ASSERT_TRUE(delivery.ok()) << delivery.error().message;
+        ASSERT_TRUE(
+            (*relay)->send(recipient, v1::ENVELOPE_TYPE_RN1_DELIVERY, as_bytes(delivery->SerializeAsString())).ok());
+    }
+
+    // alice's rotation syncs first: bob's RN1 arrives for a generation nobody has claimed.
+    ASSERT_TRUE(alice->rotate_rn1("claimed").ok());
+    const GroupInfo a = info(*alice, "claimed");
+    EXPECT_EQ(a.rn1_generation, 2u);
+    const auto at_alice = recv(*alice, std::nullopt);  // a mailbox refusal names no group
+    EXPECT_TRUE(has_event(at_alice, Kind::refused,
+                          "RN1 delivery refused: RN1 generation 2 from bob was not claimed at the GMS (its current "
+                          "generation is 1)"))
+        << describe(at_alice);
+    EXPECT_TRUE(has_event(at_alice, Kind::notice, "RN1 rotated to generation 2")) << describe(at_alice);
+
+    // carol: bob's RN1 first, then alice's; alice's claim of generation 2 decides.
+    carol = d.reopen("carol");
+    ASSERT_TRUE(carol);
+    const auto at_carol = sync(*carol);
+    EXPECT_TRUE(has_event(at_carol, Kind::refused,
+                          "RN1 delivery refused: RN1 generation 2 was claimed at the GMS by alice, not by bob"))
+        << describe(at_carol);
+    EXPECT_TRUE(has_event(at_carol, Kind::notice, "RN1 generation 2 received")) << describe(at_carol);
+    EXPECT_EQ(info(*carol, "claimed").rn1_generation, 2u);
+
+    // The group did not fork: everyone reads everyone in generation 2, bob's honest device too.
+    bob = d.reopen("bob");
+    ASSERT_TRUE(bob);
+    ASSERT_TRUE(alice->send("claimed", "from alice in 2").ok());
+    ASSERT_TRUE(carol->send("claimed", "from carol in 2").ok());
+    ASSERT_TRUE(bob->send("claimed", "from bob in 2").ok());
+    for (Member* m : {alice.get(), bob.get(), carol.get()}) {
+        const auto got = recv(*m, "claimed");
+        for (const char* text : {"from alice in 2", "from carol in 2", "from bob in 2"}) {
+            if (std::string(text).find(m->account()) != std::string::npos) continue;
+            const Event* e = message_with(got, text);
+            ASSERT_NE(e, nullptr) << m->account() << " lacks '" << text << "'" << describe(got);
+            EXPECT_EQ(e->rn1_generation, 2u);
+        }
+        for (const auto& e : got) EXPECT_EQ(e.text.find("key-confirmation id differs"), std::string::npos) << e.text;
+    }
+}
+
 }  // namespace
 }  // namespace twofold::testing
