@@ -542,25 +542,25 @@ void Member::Impl::on_rn1_delivery(const v1::Envelope& envelope) {
     if (s && d->invitation_nonce().empty()) s = check_rotation(g, *d);
     auto contents = s ? member::open_rn1_delivery(*d, identity_) : Result<member::Rn1Contents>(s.error());
     if (!contents) {
-        refuse({}, "RN1 delivery", contents.error());
+        refuse(group_label(g), "RN1 delivery", contents.error());
         return;
     }
     if (!g.info.name().empty() && g.info.name() != contents->name.str()) {
-        refuse({}, "RN1 delivery", Error{Errc::forbidden, "it names the group differently"});
+        refuse(group_label(g), "RN1 delivery", Error{Errc::forbidden, "it names the group differently"});
         return;
     }
     if (!g.keys) {
         g.info.set_name(contents->name.str());
         auto keys = member_client::load_group_keys(vault_, g.info);  // picks up a path that came first
         if (!keys) {
-            refuse({}, "RN1 delivery", keys.error());
+            refuse(group_label(g), "RN1 delivery", keys.error());
             return;
         }
         g.keys = std::move(*keys);
         g.stored_revision = g.keys->revision();  // what the store holds already
     }
     if (auto added = g.keys->add_rn1(d->rn1_generation(), std::move(contents->rn1)); !added) {
-        refuse({}, "RN1 delivery", added.error());
+        refuse(group_label(g), "RN1 delivery", added.error());
         return;
     }
     g.info.set_rn1_since_unix(now_unix());

@@ -1052,7 +1052,7 @@ TEST_F(MemberE2e, Rn1OfAGenerationAnotherMemberClaimedIsRefused) {
     ASSERT_TRUE(alice->rotate_rn1("claimed").ok());
     const GroupInfo a = info(*alice, "claimed");
     EXPECT_EQ(a.rn1_generation, 2u);
-    const auto at_alice = recv(*alice, std::nullopt);  // a mailbox refusal names no group
+    const auto at_alice = recv(*alice, "claimed");  // the refusal names the group it was for
     EXPECT_TRUE(has_event(at_alice, Kind::refused,
                           "RN1 delivery refused: RN1 generation 2 from bob was not claimed at the GMS (its current "
                           "generation is 1)"))
