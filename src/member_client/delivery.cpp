@@ -43,19 +43,18 @@ std::string describe(const std::vector<member::SequenceRange>& ranges, std::uint
 
 }  // namespace
 
-Status Member::Impl::check_arrival(const Group& g, const v1::GroupMessageHeader& h) const {
+Result<member::ReplayWindow> Member::Impl::check_arrival(const Group& g, const v1::GroupMessageHeader& h) const {
     auto window = window_of(g.info, crypto::to_hex(as_bytes(h.sender_key())));
     if (!window) return window.error();
-    return window->check(h.sequence());
+    if (auto s = window->check(h.sequence()); !s) return s.error();
+    return window;
 }
 
-void Member::Impl::record_arrival(Group& g, const v1::GroupMessageHeader& h) {
+void Member::Impl::record_arrival(Group& g, const v1::GroupMessageHeader& h, member::ReplayWindow window) {
     const std::string sender_hex = crypto::to_hex(as_bytes(h.sender_key()));
-    auto window = window_of(g.info, sender_hex);
-    if (!window) return;  // check_arrival refused it already
     std::vector<member::SequenceRange> lost;
-    window->mark(h.sequence(), &lost);
-    store_window(g.info, sender_hex, *window);
+    window.mark(h.sequence(), &lost);
+    store_window(g.info, sender_hex, window);
     arrivals_since_report_ = true;
     report_missing(g, sender_hex, lost);
 }
@@ -70,8 +69,9 @@ void Member::Impl::account_for_refused(Group& g, const v1::Envelope& envelope) {
     const auto& roster = g.info.roster();
     if (std::none_of(roster.begin(), roster.end(), [&](const auto& e) { return e.identity_key() == h.sender_key(); }))
         return;
-    if (!check_arrival(g, h) || !member::verify_message_signature(*message)) return;
-    record_arrival(g, h);
+    auto window = check_arrival(g, h);
+    if (!window || !member::verify_message_signature(*message)) return;
+    record_arrival(g, h, std::move(*window));
 }
 
 void Member::Impl::report_missing(const Group& g, const std::string& sender_hex,

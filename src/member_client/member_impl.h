@@ -84,8 +84,10 @@ class Member::Impl {
     Status open_group_message(Group& g, const v1::Envelope& envelope);
 
     // --- delivery.cpp: which messages arrived, and which never did ---
-    Status check_arrival(const Group& g, const v1::GroupMessageHeader& h) const;  // a replay?
-    void record_arrival(Group& g, const v1::GroupMessageHeader& h);  // reports what it pushed out
+    // The sender's window, unless the number is a replay or older than the window.
+    Result<member::ReplayWindow> check_arrival(const Group& g, const v1::GroupMessageHeader& h) const;
+    // Marks the number in that window and stores it; reports holes it pushes out unseen.
+    void record_arrival(Group& g, const v1::GroupMessageHeader& h, member::ReplayWindow window);
     void account_for_refused(Group& g, const v1::Envelope& envelope);  // signed, but not opened
     void report_missing(const Group& g, const std::string& sender_hex, const std::vector<member::SequenceRange>& ranges);
     Status report_gaps();  // at a quiet moment: every gap still open, once

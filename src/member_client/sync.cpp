@@ -375,9 +375,10 @@ Status Member::Impl::open_group_message(Group& g, const v1::Envelope& envelope) 
     }
     if (sender == nullptr) return make_error(Errc::forbidden, "sender is not a member at that epoch");
 
-    if (auto s = check_arrival(g, h); !s) return s;
+    auto window = check_arrival(g, h);
+    if (!window) return window.error();
     if (auto s = member::open_message_into(*message, *schedule, plaintext_); !s) return s;
-    record_arrival(g, h);
+    record_arrival(g, h, std::move(*window));
 
     Event e;
     e.kind = Event::Kind::message;
