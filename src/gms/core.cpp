@@ -301,7 +301,7 @@ void GmsCore::on_create_group(ClientId client, AccountId me, std::uint64_t rid, 
         return;
     }
     Group g{id, policy, 1, 0, {}, GroupKeys::create(as_bytes(req.group_id()), me), {}};
-    g.members.emplace(me, Membership{Rights{true, true}, 0, g.keys.epoch()});
+    g.members.emplace(me, Membership{Rights{true, true}, 0, g.keys.epoch(), g.membership_epoch});
     auto [it, inserted] = groups_.emplace(id, std::move(g));
     journal_.group(id);
     journal_.membership(id, me);
@@ -419,6 +419,7 @@ v1::MembershipStatement GmsCore::statement_for(const Group& g, AccountId member,
     s.set_account(a.name);
     *s.mutable_rights() = to_proto(g.members.at(member).rights);
     s.set_expires_unix(now_ms / kMsPerSecond + config_.statement_ttl_seconds);
+    s.set_member_since(g.members.at(member).member_since);
     wire::sign_statement(s, signing_key_);
     return s;
 }
@@ -597,6 +598,7 @@ void GmsCore::apply_pending(Group& g, PendingGroup& pending, std::uint64_t now_m
         }
     }
     ++g.membership_epoch;
+    for (AccountId aid : joins) g.members.at(aid).member_since = g.membership_epoch;
 
     // Removed members hear that their access ended; requesters get the committed epoch.
     v1::GmsResponse removed;

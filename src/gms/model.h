@@ -55,6 +55,9 @@ struct Membership {
     // then only gains epochs from the loaded one on, and a loaded member still here has been a
     // member through every one of them (a removal erases it; a re-add sets this anew).
     std::uint64_t joined_epoch = 0;
+    // The membership epoch its latest join produced (statements carry it as member_since; the
+    // relay delivers group envelopes of this epoch on). A re-add sets it anew.
+    std::uint64_t member_since = 0;
 };
 
 struct Group {

@@ -27,6 +27,7 @@ Bytes statement_signed_bytes(const v1::MembershipStatement& s) {
     append(out, as_bytes(s.account()));
     out.push_back(static_cast<std::uint8_t>((s.rights().may_invite() ? 1 : 0) | (s.rights().may_remove() ? 2 : 0)));
     put_u64(out, s.expires_unix());
+    put_u64(out, s.member_since());
     return out;
 }
 

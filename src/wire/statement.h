@@ -5,6 +5,7 @@
 // Signed bytes (all integers big-endian, docs/protocol.md):
 //   "twofold/v1 membership statement" ‖ 0x00 ‖ group_id(16) ‖ epoch(8) ‖ identity_key(32)
 //   ‖ account_length(1) ‖ account ‖ rights(1: bit0 may_invite, bit1 may_remove) ‖ expires_unix(8)
+//   ‖ member_since(8)
 #pragma once
 
 #include <cstdint>
