@@ -67,7 +67,18 @@ Result<std::vector<Event>> Member::Impl::sync() {
     events_.clear();
     pending_.clear();
     connection_lost_ = false;
-    if (auto s = sync_steps(); !s) return sync_failed(s.error());
+    // Connections kept from an earlier operation may have died meanwhile (a server restarted):
+    // then one fresh attempt, which picks up where the store says this member is.
+    const bool reused = gms_ || relay_;
+    Status s = sync_steps();
+    if (!s && reused && (s.error().code == Errc::unavailable || connection_lost_)) {
+        gms_.reset();
+        relay_.reset();
+        pending_.clear();
+        connection_lost_ = false;
+        s = sync_steps();
+    }
+    if (!s) return sync_failed(s.error());
     if (connection_lost_) return sync_failed(Error{Errc::unavailable, "a server connection failed"});
     return events_;
 }
@@ -77,7 +88,7 @@ Result<std::vector<Event>> Member::Impl::sync() {
 Error Member::Impl::sync_failed(const Error& error) {
     gms_.reset();
     relay_.reset();
-    std::string text = "sync incomplete: " + error.message;
+    std::string text = "stopped part-way: " + error.message;
     if (!pending_.empty()) {
         text += "; left pending, retried at the next sync:";
         for (std::size_t i = 0; i < pending_.size(); ++i) text += (i == 0 ? " " : "; ") + pending_[i];
@@ -85,20 +96,30 @@ Error Member::Impl::sync_failed(const Error& error) {
     return Error{error.code, text};
 }
 
+namespace {
+
+// Which server's connection an error came from, for the one line the user sees.
+Status from(const char* server, Status s) {
+    if (s || s.error().message.find(server) != std::string::npos) return s;
+    return Error{s.error().code, std::string(server) + ": " + s.error().message};
+}
+
+}  // namespace
+
 Status Member::Impl::sync_steps() {
     if (auto s = connect(); !s) return s;
     if (fresh_login_) {
-        if (auto s = reconcile(statuses_); !s) return s;
+        if (auto s = reconcile(statuses_); !s) return from("GMS", s);
         fresh_login_ = false;
     }
-    if (auto s = drain_pushes(); !s) return s;
+    if (auto s = drain_pushes(); !s) return from("GMS", s);
     if (auto s = retry_admissions(); !s || connection_lost_) return s;
     // Deliveries can make a group active (RN1 arrived), which needs a subscription, which brings
     // the group's stored messages: a few rounds settle it.
     for (int round = 0; round < 3; ++round) {
         const std::size_t before = subscribed_.size();
         if (auto s = subscribe_all(); !s) return s;
-        if (auto s = drain_relay(kRelayQuiet); !s || connection_lost_) return s;
+        if (auto s = drain_relay(kRelayQuiet); !s || connection_lost_) return from("relay", s);
         if (auto s = retry_deferred(); !s) return s;
         if (subscribed_.size() == before && round > 0) break;
     }
