@@ -93,9 +93,12 @@ Status Member::Impl::advance_admission(const std::string& nonce_hex, v1::Pending
     const v1::Acceptance& a = p.acceptance();
     const std::string& invitee = sent.invitee_account();
     auto it = groups_.find(a.group_id());
-    if (it == groups_.end() || it->second.info.state() != v1::LocalGroup::STATE_ACTIVE || !it->second.keys ||
-        !it->second.keys->ready()) {
-        note_pending("adding " + invitee, Error{Errc::unknown, "the group is not active here"});
+    if (it != groups_.end() && it->second.info.state() == v1::LocalGroup::STATE_REMOVED && p.added_epoch() == 0 &&
+        p.refusal().empty()) {
+        p.set_refusal("the inviter is no longer a member of the group");
+    }
+    if (it == groups_.end() || ((!it->second.keys || !it->second.keys->ready()) && p.refusal().empty())) {
+        note_pending("adding " + invitee, Error{Errc::unknown, "the group's keys are not held here yet"});
         return {};
     }
     Group& g = it->second;
