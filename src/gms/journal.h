@@ -47,13 +47,13 @@ struct GroupRow {
 };
 
 struct Journal {
-    std::vector<Account> accounts;             // new accounts
-    std::vector<GroupRow> groups;              // created or changed
-    std::vector<MembershipRow> memberships;    // added or changed
-    std::vector<AckRow> acks;                  // only the acknowledged epoch changed (the latest)
-    std::vector<Rn1ClaimRow> rn1_claims;       // accepted claims, in order
+    std::vector<Account> accounts;           // new accounts
+    std::vector<GroupRow> groups;            // created or changed
+    std::vector<MembershipRow> memberships;  // added or changed
+    std::vector<AckRow> acks;                // only the acknowledged epoch changed (the latest)
+    std::vector<Rn1ClaimRow> rn1_claims;     // accepted claims, in order
     std::vector<std::pair<GroupId, AccountId>> removed_memberships;
-    std::vector<GroupId> deleted_groups;             // the last member left
+    std::vector<GroupId> deleted_groups;             // the last member left; applied before the rows above
     std::vector<std::pair<AccountId, bool>> online;  // login status changes
 
     bool empty() const {
