@@ -53,7 +53,9 @@ struct Journal {
     std::vector<AckRow> acks;                // only the acknowledged epoch changed (the latest)
     std::vector<Rn1ClaimRow> rn1_claims;     // accepted claims, in order
     std::vector<std::pair<GroupId, AccountId>> removed_memberships;
-    std::vector<GroupId> deleted_groups;             // the last member left; applied before the rows above
+    // The last member left. Applied before the rows above: a group re-created with the same id
+    // in the journal is written after its old rows are gone.
+    std::vector<GroupId> deleted_groups;
     std::vector<std::pair<AccountId, bool>> online;  // login status changes
 
     bool empty() const {
