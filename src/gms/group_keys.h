@@ -46,14 +46,16 @@ class GroupKeys {
     // ended them (a renewal, a join or a removal), restricted to epochs >= `from_epoch`, as
     // epoch(8, big-endian) ‖ RN2(32) each, oldest first, for a welcome: a member that was offline
     // through rekeys still opens a late message of an epoch it was a member at. The caller passes
-    // the member's join epoch, so a joiner never gets an RN2 from before its join. In memory
-    // only: a restart (parse) starts with none.
+    // the member's join epoch, so a joiner never gets an RN2 from before its join. Serialised
+    // with the tree, so they survive a restart.
     static constexpr std::size_t kRecentRn2 = 2;
     void recent_rn2s_into(std::uint64_t from_epoch, crypto::SecretBuffer& out) const;
 
     std::uint64_t epoch() const;
     std::size_t member_count() const;
 
+    // The tree and the recent RN2s (format 2); parse also reads format 1, the bare tree the GMS
+    // stored before, as keys with no recent RN2s.
     crypto::SecretBuffer serialise() const;
     void serialise_into(crypto::SecretBuffer& out) const;  // reuses out's secure allocation
     static Result<GroupKeys> parse(ByteView bytes);

@@ -47,13 +47,15 @@ struct GroupRow {
 };
 
 struct Journal {
-    std::vector<Account> accounts;             // new accounts
-    std::vector<GroupRow> groups;              // created or changed
-    std::vector<MembershipRow> memberships;    // added or changed
-    std::vector<AckRow> acks;                  // only the acknowledged epoch changed (the latest)
-    std::vector<Rn1ClaimRow> rn1_claims;       // accepted claims, in order
+    std::vector<Account> accounts;           // new accounts
+    std::vector<GroupRow> groups;            // created or changed
+    std::vector<MembershipRow> memberships;  // added or changed
+    std::vector<AckRow> acks;                // only the acknowledged epoch changed (the latest)
+    std::vector<Rn1ClaimRow> rn1_claims;     // accepted claims, in order
     std::vector<std::pair<GroupId, AccountId>> removed_memberships;
-    std::vector<GroupId> deleted_groups;             // the last member left
+    // The last member left. Applied before the rows above: a group re-created with the same id
+    // in the journal is written after its old rows are gone.
+    std::vector<GroupId> deleted_groups;
     std::vector<std::pair<AccountId, bool>> online;  // login status changes
 
     bool empty() const {

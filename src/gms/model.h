@@ -50,13 +50,13 @@ struct Membership {
     std::uint64_t acknowledged_epoch = 0;
     // The RN2 epoch its latest join produced: its welcomes carry the recent RN2s of this epoch
     // and later ones, never earlier (backward secrecy; GroupKeys::recent_rn2s_into). A re-added
-    // member gets a new Membership, so this is the re-add. In memory only, not stored: a member
-    // loaded at start keeps 0. That is safe because the recent list starts empty at start and
-    // then only gains epochs from the loaded one on, and a loaded member still here has been a
-    // member through every one of them (a removal erases it; a re-add sets this anew).
+    // member gets a new Membership, so this is the re-add. Stored (schema 3), as the recent
+    // RN2s are, so a restart neither loses a member's epochs nor gives it earlier ones. A row
+    // from before schema 3 loads 0: sound, because its group's keys then carry no recent RN2s
+    // either, and a loaded member still here was a member of every epoch remembered from then on.
     std::uint64_t joined_epoch = 0;
     // The membership epoch its latest join produced (statements carry it as member_since; the
-    // relay delivers group envelopes of this epoch on). A re-add sets it anew.
+    // relay delivers group envelopes of this epoch on). A re-add sets it anew. Stored (schema 3).
     std::uint64_t member_since = 0;
 };
 

@@ -46,6 +46,16 @@ CREATE TABLE rn1_claims(
   account_id INTEGER NOT NULL REFERENCES accounts(id),
   PRIMARY KEY(group_id, generation)) WITHOUT ROWID;
 )sql"},
+    // The epochs each membership's latest join produced: joined_epoch (RN2), which recent RN2s a
+    // member may have, and member_since (membership), which its statements carry. A row from
+    // before has neither: joined_epoch 0 is sound (its group's stored keys hold no recent RN2s;
+    // Membership::joined_epoch), and member_since takes the group's current membership epoch,
+    // never earlier than the member's real join (decision 28).
+    {3, R"sql(
+ALTER TABLE members ADD COLUMN joined_epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN member_since INTEGER NOT NULL DEFAULT 0;
+UPDATE members SET member_since = (SELECT membership_epoch FROM groups WHERE groups.id = members.group_id);
+)sql"},
 };
 
 constexpr std::string_view kKeysLabel = "twofold/v1 gms group keys";
@@ -105,9 +115,9 @@ Result<GroupKeys> SqliteStore::open_keys(const GroupId& id, std::uint64_t rn2_ep
         return make_error(Errc::malformed, "stored group keys are truncated");
     }
     crypto::SecretBuffer plain(sealed.size() - crypto::kAeadNonceBytes - crypto::kAeadTagBytes);
-    if (auto s = crypto::aead_decrypt(storage_key_.span(), sealed.first(crypto::kAeadNonceBytes),
-                                      sealed.subspan(crypto::kAeadNonceBytes), keys_ad(id, rn2_epoch),
-                                      plain.mutable_span());
+    if (auto s =
+            crypto::aead_decrypt(storage_key_.span(), sealed.first(crypto::kAeadNonceBytes),
+                                 sealed.subspan(crypto::kAeadNonceBytes), keys_ad(id, rn2_epoch), plain.mutable_span());
         !s) {
         return make_error(Errc::auth_failed, "stored group keys do not open with storage.key (wrong key file?)");
     }
@@ -128,7 +138,8 @@ Result<State> SqliteStore::load() {
         a.name = accounts->column_text(1);
         a.password_hash = accounts->column_text(2);
         const Bytes key = accounts->column_blob(3);
-        if (key.size() != a.identity_key.size()) return make_error(Errc::malformed, "stored identity key has a bad size");
+        if (key.size() != a.identity_key.size())
+            return make_error(Errc::malformed, "stored identity key has a bad size");
         std::copy(key.begin(), key.end(), a.identity_key.begin());
         state.accounts.push_back(std::move(a));
     }
@@ -137,7 +148,8 @@ Result<State> SqliteStore::load() {
         "SELECT id, rn2_interval_seconds, max_members, strict, membership_epoch, rn1_generation, rn2_epoch, "
         "sealed_keys FROM groups");
     auto members = db_.prepare(
-        "SELECT account_id, may_invite, may_remove, acknowledged_epoch FROM members WHERE group_id = ?1");
+        "SELECT account_id, may_invite, may_remove, acknowledged_epoch, joined_epoch, member_since FROM members "
+        "WHERE group_id = ?1");
     auto claims = db_.prepare("SELECT generation, account_id FROM rn1_claims WHERE group_id = ?1");
     if (!groups) return groups.error();
     if (!members) return members.error();
@@ -165,7 +177,9 @@ Result<State> SqliteStore::load() {
             if (!*m) break;
             g.members.emplace(static_cast<AccountId>(members->column_int(0)),
                               Membership{Rights{members->column_int(1) != 0, members->column_int(2) != 0},
-                                         static_cast<std::uint64_t>(members->column_int(3))});
+                                         static_cast<std::uint64_t>(members->column_int(3)),
+                                         static_cast<std::uint64_t>(members->column_int(4)),
+                                         static_cast<std::uint64_t>(members->column_int(5))});
         }
         members->reset();
         if (auto s = load_claims(*claims, g); !s) return s.error();
@@ -228,8 +242,8 @@ Status SqliteStore::apply(const Journal& j) {
             "ON CONFLICT(id) DO UPDATE SET rn2_interval_seconds = ?2, max_members = ?3, strict = ?4, "
             "membership_epoch = ?5, rn1_generation = ?6, rn2_epoch = ?7, sealed_keys = ?8");
         auto put_member = db_.prepare(
-            "INSERT OR REPLACE INTO members(group_id, account_id, may_invite, may_remove, acknowledged_epoch) "
-            "VALUES (?1, ?2, ?3, ?4, ?5)");
+            "INSERT OR REPLACE INTO members(group_id, account_id, may_invite, may_remove, acknowledged_epoch, "
+            "joined_epoch, member_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         auto set_ack =
             db_.prepare("UPDATE members SET acknowledged_epoch = ?3 WHERE group_id = ?1 AND account_id = ?2");
         auto del_member = db_.prepare("DELETE FROM members WHERE group_id = ?1 AND account_id = ?2");
@@ -259,6 +273,11 @@ Status SqliteStore::apply(const Journal& j) {
             return fail(s.error());
         }
     }
+    // Deletions first: a group re-created with the same id later in the journal is written after
+    // its old rows are gone, not deleted with them (the delete cascades to members and claims).
+    for (const GroupId& gid : j.deleted_groups) {
+        if (auto s = del_group.bind(1, ByteView(gid)).run(); !s) return fail(s.error());
+    }
     for (const GroupRow& g : j.groups) {
         const Bytes sealed = g.keys != nullptr ? seal_keys(g) : g.sealed_keys;
         if (auto s = put_group.bind(1, ByteView(g.id))
@@ -283,6 +302,8 @@ Status SqliteStore::apply(const Journal& j) {
                          .bind(3, std::int64_t{m.membership.rights.may_invite})
                          .bind(4, std::int64_t{m.membership.rights.may_remove})
                          .bind(5, as_int(m.membership.acknowledged_epoch))
+                         .bind(6, as_int(m.membership.joined_epoch))
+                         .bind(7, as_int(m.membership.member_since))
                          .run();
             !s) {
             return fail(s.error());
@@ -308,9 +329,6 @@ Status SqliteStore::apply(const Journal& j) {
         if (auto s = prune_claims.bind(1, ByteView(c.group)).bind(2, as_int(c.generation - kRn1ClaimsKept)).run(); !s) {
             return fail(s.error());
         }
-    }
-    for (const GroupId& gid : j.deleted_groups) {
-        if (auto s = del_group.bind(1, ByteView(gid)).run(); !s) return fail(s.error());
     }
     for (const auto& [aid, online] : j.online) {
         if (auto s = set_online.bind(1, as_int(aid)).bind(2, std::int64_t{online}).run(); !s) return fail(s.error());

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -81,9 +82,12 @@ class Deployment {
         if (gms_) gms_->kill(SIGTERM);
         gms_.reset();
     }
-    // SIGKILL: a crash, with whatever was committed (and only that) on disk.
+    // SIGKILL and reap: a crash, nothing flushed or closed; a restart on the same data directory
+    // (start_gms with the old port, which the members' stores name) must find what was committed.
     void kill_gms() {
-        if (gms_) gms_->kill(SIGKILL);
+        const int status = gms_ ? gms_->kill(SIGKILL) : -1;
+        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+            << "twofold-gms was not killed, status " << status;
         gms_.reset();
     }
     void stop_relay() {
