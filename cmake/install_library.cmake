@@ -46,6 +46,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/twofoldConfig.cmake ${CMAKE_CURRENT_BI
 # The pkg-config file: relocatable (its prefix is found from where the file lies).
 set(twofold_pc_dir ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 file(RELATIVE_PATH twofold_pc_to_prefix /${twofold_pc_dir} /)
+string(REGEX REPLACE "/$" "" twofold_pc_to_prefix ${twofold_pc_to_prefix})
 list(TRANSFORM twofold_member_libraries PREPEND -l OUTPUT_VARIABLE twofold_pc_libs)
 list(JOIN twofold_pc_libs " " twofold_pc_libs)
 list(JOIN TWOFOLD_SANITIZER_LINK_OPTIONS " " twofold_pc_sanitizer)

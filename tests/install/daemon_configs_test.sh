@@ -26,12 +26,10 @@ keys_are_options() {
     done
 }
 
-# with_defaults CONFIG: the file with its commented "# key = value" lines switched on.
+# with_defaults CONFIG OUT: writes CONFIG with its commented "# key = value" lines switched on.
 with_defaults() {
-    local out=$work/$(basename "$1" .conf)-defaults.conf
-    sed 's/^# \([a-z][a-z0-9-]* = [^ ]*\).*/\1/' "$1" >"$out"
-    cmp -s "$1" "$out" && fail "$1 has no commented defaults to switch on"
-    echo "$out"
+    sed 's/^# \([a-z][a-z0-9-]* = [^ ]*\).*/\1/' "$1" >"$2"
+    if cmp -s "$1" "$2"; then fail "$1 has no commented defaults to switch on"; fi
 }
 
 # serves NAME COMMAND...: prints its listening line within 20 s, then exits 0 on SIGTERM.
@@ -65,7 +63,8 @@ keys_are_options "$bin/twofold-gms" "$gms_conf"
 keys_are_options "$bin/twofold-relay" "$relay_conf"
 
 serves gms "$bin/twofold-gms" --config "$gms_conf" --data "$work/gms" --listen 127.0.0.1:0
-serves gms-defaults "$bin/twofold-gms" --config "$(with_defaults "$gms_conf")" --data "$work/gms" --listen 127.0.0.1:0
+with_defaults "$gms_conf" "$work/gms-defaults.conf"
+serves gms-defaults "$bin/twofold-gms" --config "$work/gms-defaults.conf" --data "$work/gms" --listen 127.0.0.1:0
 
 # The relay's file holds a placeholder for the GMS's key: as shipped, it refuses to start and
 # says which option to fill in; with the real key (from `twofold-gms info`) it serves.
@@ -74,7 +73,8 @@ err=$("$bin/twofold-relay" --config "$relay_conf" --data "$work/relay" --listen 
 [[ $status -eq 2 && $err == *--gms-key* ]] || fail "relay with the placeholder key: exited $status: $err"
 gms_key=$("$bin/twofold-gms" --data "$work/gms" info | sed -n 's/^signing-key //p')
 serves relay "$bin/twofold-relay" --config "$relay_conf" --data "$work/relay" --listen 127.0.0.1:0 --gms-key "$gms_key"
-serves relay-defaults "$bin/twofold-relay" --config "$(with_defaults "$relay_conf")" --data "$work/relay" \
+with_defaults "$relay_conf" "$work/relay-defaults.conf"
+serves relay-defaults "$bin/twofold-relay" --config "$work/relay-defaults.conf" --data "$work/relay" \
     --listen 127.0.0.1:0 --gms-key "$gms_key"
 
 exit $((failures > 0))
