@@ -28,6 +28,7 @@ Status Member::follow(const std::optional<std::string>& group, const std::functi
 
     while (!should_stop()) {
         m.events_.clear();
+        m.pending_.clear();
         auto envelope = m.relay_->receive(poll);
         if (envelope) {
             if (auto s = m.vault_.begin(); !s) return s;
@@ -44,7 +45,9 @@ Status Member::follow(const std::optional<std::string>& group, const std::functi
         if (auto s = m.retry_deferred(); !s) return s;
         if (quiet) {
             if (auto s = m.report_gaps(); !s) return s;  // nothing in flight: a gap now is a drop
+            if (auto s = m.retry_admissions(); !s) return s;
         }
+        if (m.connection_lost_) return m.sync_failed(Error{Errc::unavailable, "a server connection failed"});
         if (gid && outgoing) {
             while (auto text = outgoing()) {
                 auto it = m.groups_.find(*gid);

@@ -97,7 +97,7 @@ void join(Member& inviter, Member& invitee, const std::string& group, Rights rig
     ASSERT_TRUE(inviter.invite(group, invitee.account(), rights).ok());
     ASSERT_TRUE(invitee.accept(inviter.account()).ok());
     const auto answered = sync(inviter);
-    ASSERT_TRUE(has_event(answered, Kind::notice, invitee.account() + " accepted; RN1 sent, GMS notified"))
+    ASSERT_TRUE(has_event(answered, Kind::notice, invitee.account() + " accepted: RN1 sent, GMS notified"))
         << describe(answered);
     const auto joined = sync(invitee);
     ASSERT_TRUE(has_event(joined, Kind::notice, "joined " + group + "; group key ready")) << describe(joined);
@@ -258,7 +258,7 @@ TEST_F(MemberE2e, PaperFlowsFormAddWithdraw) {
     EXPECT_EQ((*bob_waiting)[0].state, "awaiting-keys");  // neither RN1 nor membership yet
     EXPECT_EQ((*bob_waiting)[0].name, "");
     const auto answered = sync(*alice);
-    EXPECT_TRUE(has_event(answered, Kind::notice, "bob accepted; RN1 sent, GMS notified")) << describe(answered);
+    EXPECT_TRUE(has_event(answered, Kind::notice, "bob accepted: RN1 sent, GMS notified")) << describe(answered);
     EXPECT_TRUE(has_event(answered, Kind::notice, "bob joined")) << describe(answered);
     const auto joined = sync(*bob);
     EXPECT_TRUE(has_event(joined, Kind::notice, "joined paper; group key ready")) << describe(joined);
@@ -810,7 +810,7 @@ TEST_F(MemberE2e, AcceptanceWithAnotherKeyIsRefused) {
     bob = d.reopen("bob");
     ASSERT_TRUE(bob);
     ASSERT_TRUE(bob->accept("alice").ok());
-    EXPECT_TRUE(has_event(sync(*alice), Kind::notice, "bob accepted; RN1 sent"));
+    EXPECT_TRUE(has_event(sync(*alice), Kind::notice, "bob accepted: RN1 sent"));
     EXPECT_TRUE(has_event(sync(*bob), Kind::notice, "joined swapped; group key ready"));
 }
 
