@@ -14,7 +14,9 @@ namespace {
 
 using namespace twofold;
 
-// The seeds were made with these keys (all-0x01 RN1, all-0x02 RN2, group "fuzz"), so they open.
+// The seeds were made with these keys (all-0x01 RN1, all-0x02 RN2, group "fuzz"), so they open;
+// other_group_key under RN1 all-0x03, and v1_hello_refused in the first format (BLAKE2b digest,
+// no format_version), kept so the fuzzer also starts from a message refused for its version.
 const crypto::EpochKeySchedule& fixed_keys() {
     static const crypto::EpochKeySchedule keys = [] {
         crypto::Rn1 rn1;

@@ -1,7 +1,5 @@
 #include "member/message_protection.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <cassert>
 #include <string>
@@ -9,7 +7,6 @@
 
 #include "crypto/aead.h"
 #include "crypto/random.h"
-#include "crypto/sodium_init.h"
 #include "wire/message.h"
 #include "wire/validate.h"
 
@@ -20,7 +17,7 @@ namespace {
 constexpr std::string_view kHeaderLabel = "twofold/v1 group message";
 constexpr std::size_t kMaxCiphertextBytes = kMaxMessagePlaintextBytes + crypto::kAeadTagBytes;
 
-static_assert(kHeaderLabel.size() + 1 + wire::kGroupIdBytes + 8 + 8 + wire::kIdentityKeyBytes + 8 +
+static_assert(kHeaderLabel.size() + 1 + 1 + wire::kGroupIdBytes + 8 + 8 + wire::kIdentityKeyBytes + 8 +
                   wire::kKeyConfirmationIdBytes + wire::kMessageNonceBytes ==
               kGroupMessageAdBytes);
 static_assert(crypto::kAeadNonceBytes == wire::kMessageNonceBytes);
@@ -51,19 +48,19 @@ class FixedWriter {
     std::size_t at_ = 0;
 };
 
-// BLAKE2b-256 of the ciphertext: the signature must cover a collision-resistant digest, since
-// every member holds the AEAD key and Poly1305 alone would let one forge another ciphertext
-// under the same tag (docs/decisions.md, "Group message signatures").
-FixedBytes<kCiphertextDigestBytes> ciphertext_digest(const std::string& ciphertext) {
-    crypto::ensure_sodium_initialised();  // picks libsodium's fastest BLAKE2b for this CPU
-    FixedBytes<kCiphertextDigestBytes> digest{};
-    crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const std::uint8_t*>(ciphertext.data()),
-                       ciphertext.size(), nullptr, 0);
-    return digest;
+static_assert(kGroupMessageFormatVersion <= 0xff, "the version is one byte of the associated data");
+
+// Version 1 never wrote the field, so an absent one (0) is named as 1.
+Status check_format_version(std::uint32_t version) {
+    if (version == kGroupMessageFormatVersion) return {};
+    return make_error(Errc::malformed, "group message format version " + std::to_string(version == 0 ? 1 : version) +
+                                           " is not accepted: this member reads version " +
+                                           std::to_string(kGroupMessageFormatVersion));
 }
 
 Status check_shape(const v1::GroupMessage& message) {
     if (auto s = wire::validate(message); !s) return s;
+    if (auto s = check_format_version(message.header().format_version()); !s) return s;
     const std::size_t n = message.ciphertext().size();
     if (n < crypto::kAeadTagBytes) {
         return make_error(Errc::malformed,
@@ -91,6 +88,7 @@ FixedBytes<kGroupMessageAdBytes> group_message_associated_data(const v1::GroupMe
     FixedWriter w(out);
     w.field(as_bytes(kHeaderLabel), kHeaderLabel.size());
     w.byte(0x00);
+    w.byte(static_cast<std::uint8_t>(header.format_version()));
     w.field(as_bytes(header.group_id()), wire::kGroupIdBytes);
     w.u64(header.rn1_generation());
     w.u64(header.rn2_epoch());
@@ -105,7 +103,9 @@ FixedBytes<kGroupMessageAdBytes> group_message_associated_data(const v1::GroupMe
 FixedBytes<kGroupMessageAdBytes + kCiphertextDigestBytes> group_message_signed_bytes(const v1::GroupMessage& message) {
     FixedBytes<kGroupMessageAdBytes + kCiphertextDigestBytes> out{};
     const auto ad = group_message_associated_data(message.header());
-    const auto digest = ciphertext_digest(message.ciphertext());
+    // The signature must cover a collision-resistant digest: every member holds the AEAD key,
+    // and Poly1305 alone would let one forge another ciphertext under the same tag (decision 16).
+    const auto digest = crypto::ciphertext_digest(as_bytes(message.ciphertext()));
     std::copy(ad.begin(), ad.end(), out.begin());
     std::copy(digest.begin(), digest.end(), out.begin() + kGroupMessageAdBytes);
     return out;
@@ -123,6 +123,7 @@ Result<Bytes> protect_message(ByteView group_id, EpochId epoch, const crypto::Ep
     }
     v1::GroupMessage message;
     v1::GroupMessageHeader& header = *message.mutable_header();
+    header.set_format_version(kGroupMessageFormatVersion);
     header.set_group_id(as_string(group_id));
     header.set_rn1_generation(epoch.rn1_generation);
     header.set_rn2_epoch(epoch.rn2_epoch);

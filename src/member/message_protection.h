@@ -1,7 +1,8 @@
 // Group messages (docs/protocol.md §"Group messages"): the plaintext is encrypted with
 // XChaCha20-Poly1305 under a key per (sender, sequence) from the epoch's key schedule, the header
-// (group, RN1 generation, RN2 epoch, sender, sequence, key-confirmation id, nonce) is the
-// associated data, and the sender signs header and ciphertext with its Ed25519 identity key.
+// (format version, group, RN1 generation, RN2 epoch, sender, sequence, key-confirmation id, nonce)
+// is the associated data, and the sender signs header and SHA-256 of the ciphertext with its
+// Ed25519 identity key.
 //
 // Checks run cheapest first: shape, key-confirmation id (a member holding another GK is caught
 // here, before any crypto), signature, then AEAD. Pure: no clock, no I/O.
@@ -13,6 +14,7 @@
 #include <cstdint>
 
 #include "core/result.h"
+#include "crypto/digest.h"
 #include "crypto/key_schedule.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
@@ -24,6 +26,10 @@ inline constexpr std::size_t kMaxMessagePlaintextBytes = std::size_t{512} * 1024
 // A serialised GroupMessage above this is refused unparsed: the largest ciphertext plus room for
 // the header, signature and protobuf tags (about 260 bytes) with margin.
 inline constexpr std::size_t kMaxGroupMessageBytes = kMaxMessagePlaintextBytes + 1024;
+
+// header.format_version of what protect_message writes and the only one open_message reads.
+// Version 1 (the field absent) signed BLAKE2b-256 of the ciphertext; 2 signs SHA-256 of it.
+inline constexpr std::uint32_t kGroupMessageFormatVersion = 2;
 
 // The epoch a message belongs to: GK changes when either number does.
 struct EpochId {
@@ -39,7 +45,8 @@ Result<Bytes> protect_message(ByteView group_id, EpochId epoch, const crypto::Ep
                               const crypto::SigningKey& sender, std::uint64_t sequence, ByteView plaintext);
 
 // Parses and checks field shapes (sizes of group id, keys, nonce, signature; a ciphertext of at
-// least the tag and at most the limit): malformed or too_large, naming the field. Input above
+// least the tag and at most the limit): malformed or too_large, naming the field; a format
+// version other than kGroupMessageFormatVersion is malformed, naming both versions. Input above
 // kMaxGroupMessageBytes is too_large unparsed. No keys needed: the header names the epoch.
 Result<v1::GroupMessage> parse_group_message(ByteView bytes);
 
@@ -56,12 +63,13 @@ Status open_message_into(const v1::GroupMessage& message, const crypto::EpochKey
 
 // The canonical bytes, fixed layout, integers big-endian (never the protobuf encoding, which is
 // not canonical):
-//   associated data = "twofold/v1 group message" ‖ 0x00 ‖ group_id(16) ‖ rn1_generation(8)
-//                     ‖ rn2_epoch(8) ‖ sender_key(32) ‖ sequence(8) ‖ key_confirmation_id(16) ‖ nonce(24)
-//   signed bytes    = associated data ‖ BLAKE2b-256(ciphertext)
+//   associated data = "twofold/v1 group message" ‖ 0x00 ‖ format_version(1) ‖ group_id(16)
+//                     ‖ rn1_generation(8) ‖ rn2_epoch(8) ‖ sender_key(32) ‖ sequence(8)
+//                     ‖ key_confirmation_id(16) ‖ nonce(24)
+//   signed bytes    = associated data ‖ SHA-256(ciphertext)          (crypto::ciphertext_digest)
 // Defined only for messages whose shape has been checked (parse_group_message).
-inline constexpr std::size_t kGroupMessageAdBytes = 137;
-inline constexpr std::size_t kCiphertextDigestBytes = 32;
+inline constexpr std::size_t kGroupMessageAdBytes = 138;
+using crypto::kCiphertextDigestBytes;
 FixedBytes<kGroupMessageAdBytes> group_message_associated_data(const v1::GroupMessageHeader& header);
 FixedBytes<kGroupMessageAdBytes + kCiphertextDigestBytes> group_message_signed_bytes(const v1::GroupMessage& message);
 

@@ -2,11 +2,13 @@
 // computed independently), sealing, identity conversion, Argon2id.
 #include <sstream>
 
+#include "crypto/digest.h"
 #include "crypto/gk.h"
 #include "crypto/key_schedule.h"
 #include "crypto/password.h"
 #include "crypto/random.h"
 #include "crypto/seal.h"
+#include "crypto/sha256.h"
 #include "crypto/x25519.h"
 #include "vectors.h"
 
@@ -15,7 +17,9 @@ namespace {
 
 // A secret must not be printable: logging one is a compile error, not a leak.
 template <class T>
-concept Streamable = requires(std::ostream& os, const T& t) { os << t; };
+concept Streamable = requires(std::ostream& os, const T& t) {
+    os << t;
+};
 static_assert(!Streamable<Rn1>);
 static_assert(!Streamable<GroupKey>);
 static_assert(!Streamable<SecretBuffer>);
@@ -59,8 +63,9 @@ TEST(Hex, RoundTripsAndNamesTheArgument) {
 }
 
 TEST(GroupName, AcceptsStrictUtf8Of1To255Bytes) {
-    for (const std::string& ok : std::vector<std::string>{"a", "研究室", "friends 🎉", std::string(255, 'n'), std::string("\xc2\x80"),
-                                 std::string("\xef\xbf\xbf"), std::string("\xf4\x8f\xbf\xbf")}) {
+    for (const std::string& ok :
+         std::vector<std::string>{"a", "研究室", "friends 🎉", std::string(255, 'n'), std::string("\xc2\x80"),
+                                  std::string("\xef\xbf\xbf"), std::string("\xf4\x8f\xbf\xbf")}) {
         EXPECT_TRUE(GroupName::parse(ok).ok()) << ok;
     }
 }
@@ -102,6 +107,21 @@ GroupKey vector_gk() {
     FixedBytes<32> a, b;
     for (int i = 0; i < 32; ++i) a[i] = static_cast<std::uint8_t>(i), b[i] = static_cast<std::uint8_t>(32 + i);
     return derive_group_key(Rn1::copy_of(a), Rn2::copy_of(b), *GroupName::parse("研究室"));
+}
+
+// The message digest (OpenSSL) and libsodium's SHA-256 agree at every length around the block
+// boundaries and at the sizes messages have; a reused per-thread context carries nothing over.
+TEST(CiphertextDigest, AgreesWithLibsodiumSha256AtEveryLength) {
+    Bytes input(std::size_t{64} * 1024 + 16);
+    random_fill(input);
+    std::vector<std::size_t> lengths;
+    for (std::size_t n = 0; n <= 200; ++n) lengths.push_back(n);
+    for (std::size_t n : {1024u + 16u, 4096u, 65536u + 16u}) lengths.push_back(n);
+    for (const std::size_t n : lengths) {
+        const ByteView prefix = ByteView(input).first(n);
+        const auto expected = sha256(prefix);
+        EXPECT_EQ(to_hex(ciphertext_digest(prefix)), to_hex(expected)) << n << " bytes";
+    }
 }
 
 TEST(GroupKey, MatchesAnIndependentSha256) { EXPECT_EQ(to_hex(vector_gk().span()), kGk); }

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 
 #include "crypto/gk.h"
@@ -27,6 +29,12 @@ Bytes serialise(const v1::GroupMessage& m) {
     std::string s;
     EXPECT_TRUE(m.SerializeToString(&s));
     return {s.begin(), s.end()};
+}
+
+template <class T>
+Status status_of(const Result<T>& r) {
+    if (r.ok()) return {};
+    return r.error();
 }
 
 class GroupMessageTest : public ::testing::Test {
@@ -96,6 +104,7 @@ TEST_F(GroupMessageTest, RefusesAGroupIdOfTheWrongSize) {
 TEST_F(GroupMessageTest, HeaderSaysWhoWhenAndWhichEpoch) {
     const v1::GroupMessage m = protect(as_bytes("hello"), 99);
     const auto& h = m.header();
+    EXPECT_EQ(h.format_version(), 2u);
     EXPECT_EQ(h.group_id(), as_string(group));
     EXPECT_EQ(h.rn1_generation(), 3u);
     EXPECT_EQ(h.rn2_epoch(), 41u);
@@ -110,6 +119,7 @@ TEST_F(GroupMessageTest, HeaderSaysWhoWhenAndWhichEpoch) {
 // The associated data's layout, written out by hand from docs/protocol.md.
 TEST(GroupMessageLayout, AssociatedDataIsTheDocumentedFixedLayout) {
     v1::GroupMessageHeader h;
+    h.set_format_version(2);
     h.set_group_id(std::string(16, '\x11'));
     h.set_rn1_generation(0x0102030405060708);
     h.set_rn2_epoch(0x1112131415161718);
@@ -121,6 +131,7 @@ TEST(GroupMessageLayout, AssociatedDataIsTheDocumentedFixedLayout) {
     const std::string label = "twofold/v1 group message";
     expected.insert(expected.end(), label.begin(), label.end());
     expected.push_back(0x00);
+    expected.push_back(0x02);  // format version
     expected.insert(expected.end(), 16, 0x11);
     for (std::uint8_t b = 0x01; b <= 0x08; ++b) expected.push_back(b);
     for (std::uint8_t b = 0x11; b <= 0x18; ++b) expected.push_back(b);
@@ -132,17 +143,54 @@ TEST(GroupMessageLayout, AssociatedDataIsTheDocumentedFixedLayout) {
     const auto ad = group_message_associated_data(h);
     EXPECT_EQ(Bytes(ad.begin(), ad.end()), expected);
 
-    // Signed bytes: the same, then BLAKE2b-256 of the ciphertext (of "abc": RFC 7693-style
-    // digest checked against b2sum -l 256).
+    // Signed bytes: the same, then SHA-256 of the ciphertext (of "abc": FIPS 180-2 appendix B.1).
     v1::GroupMessage m;
     *m.mutable_header() = h;
     m.set_ciphertext("abc");
     const auto signed_bytes = group_message_signed_bytes(m);
+    ASSERT_EQ(signed_bytes.size(), std::size_t{170});
     EXPECT_TRUE(std::equal(expected.begin(), expected.end(), signed_bytes.begin()));
-    const Bytes blake2b_256_abc = {0xbd, 0xdd, 0x81, 0x3c, 0x63, 0x42, 0x39, 0x72, 0x31, 0x71, 0xef,
-                                   0x3f, 0xee, 0x98, 0x57, 0x9b, 0x94, 0x96, 0x4e, 0x3b, 0xb1, 0xcb,
-                                   0x3e, 0x42, 0x72, 0x62, 0xc8, 0xc0, 0x68, 0xd5, 0x23, 0x19};
-    EXPECT_EQ(Bytes(signed_bytes.begin() + kGroupMessageAdBytes, signed_bytes.end()), blake2b_256_abc);
+    const Bytes sha256_abc = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
+                              0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
+                              0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+    EXPECT_EQ(Bytes(signed_bytes.begin() + kGroupMessageAdBytes, signed_bytes.end()), sha256_abc);
+}
+
+// Every version but 2 is refused before any crypto, naming the version found and the one read:
+// by parse, by the signature check without the group key, and by open for a message built by hand.
+TEST_F(GroupMessageTest, OtherFormatVersionsAreRefusedNamingBoth) {
+    const struct {
+        std::uint32_t version;
+        const char* message;
+    } cases[] = {
+        {0, "group message format version 1 is not accepted: this member reads version 2"},  // field absent
+        {1, "group message format version 1 is not accepted: this member reads version 2"},
+        {3, "group message format version 3 is not accepted: this member reads version 2"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.version);
+        v1::GroupMessage m = protect(as_bytes("hello"));
+        m.mutable_header()->set_format_version(c.version);
+        for (const Status& s : {status_of(parse_group_message(serialise(m))), verify_message_signature(m),
+                                status_of(open_message(m, keys))}) {
+            ASSERT_FALSE(s.ok());
+            EXPECT_EQ(s.error().code, Errc::malformed);
+            EXPECT_EQ(s.error().message, c.message);
+        }
+    }
+}
+
+// A message as the first format wrote it (main before this change, under the fuzz seeds' keys):
+// no format_version field, signature over BLAKE2b-256 of the ciphertext.
+TEST(GroupMessageParse, AFirstFormatMessageIsRefusedAsVersion1) {
+    std::ifstream in(std::string(TWOFOLD_VECTORS_DIR) + "/group_message_v1_hello.bin", std::ios::binary);
+    ASSERT_TRUE(in.good());
+    const Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_EQ(bytes.size(), 200u);
+    const auto r = parse_group_message(bytes);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::malformed);
+    EXPECT_EQ(r.error().message, "group message format version 1 is not accepted: this member reads version 2");
 }
 
 struct Tamper {
