@@ -172,8 +172,9 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
     void expire(ConnectionDeadlines::Reason reason) {
         const std::string why = deadlines.describe(reason);
         if (reason == ConnectionDeadlines::Reason::frame && session) {
-            // A framing failure like an oversized frame: the peer hears why, then the stream ends.
-            session->on_frame_error(make_error(Errc::timeout, why));
+            // A broken stream like an oversized frame (MALFORMED on the wire): the peer hears why,
+            // then the stream ends.
+            session->on_frame_error(make_error(Errc::truncated, why));
             close();
             return;
         }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "crypto/sign.h"
 #include "gms_client/client.h"
@@ -35,9 +36,9 @@ class GmsSlowClientTest : public ::testing::Test {
         std::filesystem::remove_all(dir_);
     }
 
-    void start(std::vector<std::string> extra) {
-        std::vector<std::string> args = {TWOFOLD_GMS_BINARY,   "--data",  dir_.string(), "--listen", "127.0.0.1:0",
-                                         "--password-hashing", "minimum", "--log-level", "info"};
+    void start(std::vector<std::string> extra, const std::string& password_hashing = "minimum") {
+        std::vector<std::string> args = {TWOFOLD_GMS_BINARY, "--data", dir_.string(), "--listen", "127.0.0.1:0"};
+        args.insert(args.end(), {"--password-hashing", password_hashing, "--log-level", "info"});
         args.insert(args.end(), extra.begin(), extra.end());
         process_ = std::make_unique<ChildProcess>(args);
         const std::string line = process_->first_line(30s);  // a sanitizer build starts slowly
@@ -97,6 +98,32 @@ TEST_F(GmsSlowClientTest, AConnectionThatNeverLogsInIsClosedWhileAMemberIsKept) 
     // Well past its own deadline, the logged-in member is still served.
     std::this_thread::sleep_until(connected + 1500ms);
     EXPECT_TRUE(member->lookup("alice").ok());
+}
+
+// Registrations queue for the one Argon2id worker; the wait is the server's, so members whose
+// hash comes late are not cut by a deadline shorter than the queue.
+TEST_F(GmsSlowClientTest, RegistrationsQueuedForTheHashWorkerAreNotCutByTheAuthDeadline) {
+    constexpr int kClients = 8;
+    start({"--auth-timeout", "0.3"}, "interactive");
+    std::vector<std::unique_ptr<GmsClient>> clients;
+    for (int i = 0; i < kClients; ++i) {
+        auto c = GmsClient::connect(endpoint_, fingerprint_);
+        ASSERT_TRUE(c.ok()) << c.error().message;
+        clients.push_back(std::move(*c));
+    }
+    const auto started = Clock::now();
+    std::vector<Status> results(kClients);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kClients; ++i) {
+        threads.emplace_back([&, i] {
+            const auto key = crypto::SigningKey::generate();
+            results[i] = clients[i]->register_account("m" + std::to_string(i), "a-long-password", key.public_key());
+        });
+    }
+    for (auto& t : threads) t.join();
+    for (int i = 0; i < kClients; ++i) EXPECT_TRUE(results[i].ok()) << i << ": " << results[i].error().message;
+    // The queue outlasted the deadline, or this test shows nothing.
+    EXPECT_GT(Clock::now() - started, 300ms);
 }
 
 TEST_F(GmsSlowClientTest, OneAddressGetsNoMoreThanItsShareOfConnections) {

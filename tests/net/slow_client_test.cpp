@@ -92,8 +92,8 @@ TEST_F(SlowClientTest, APeerTricklingAFrameIsCutWithinTheFrameDeadline) {
     ASSERT_TRUE(good && slow);
     ASSERT_TRUE(echoes(*good, "auth") && echoes(*slow, "auth"));
 
-    // A header announcing 100 bytes, then one byte every 50 ms: never silent, never done.
-    ASSERT_TRUE(slow->send_raw(Bytes{0x00, 0x00, 0x00, 0x64}).ok());
+    // A header announcing 1000 bytes, then one byte every 50 ms: never silent, never done.
+    ASSERT_TRUE(slow->send_raw(Bytes{0x00, 0x00, 0x03, 0xE8}).ok());
     const auto first_byte = Clock::now();
     std::string answer;
     while (Clock::now() - first_byte < 10s) {
