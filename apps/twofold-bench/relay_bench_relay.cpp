@@ -57,6 +57,9 @@ class LocalRelay {
         o.core.sends_per_second = 1e9;  // the benchmark measures throughput, not the limiter
         o.core.send_burst = 1e9;
         o.core.delivery_window = window;
+        // Every member connects from 127.0.0.1, and all connect before the first authenticates.
+        o.max_connections_per_address = o.max_connections;
+        o.auth_timeout = std::chrono::minutes(10);
         auto s = relay::Service::open(o);
         if (!s) return s.error();
         service_ = std::move(*s);

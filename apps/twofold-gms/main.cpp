@@ -1,8 +1,9 @@
 // twofold-gms: the Group Management Server. It knows who is in each group and makes, renews and
 // distributes RN2; it never holds RN1, a group's name, GK or any message.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <iostream>
 
 #include "common/command_line.h"
@@ -34,7 +35,6 @@ std::string json_escape(const std::string& s) {
     }
     return out;
 }
-
 
 int serve(twofold::gms::ServiceOptions options, const std::string& log_level) {
     if (auto s = twofold::apps::set_up_logging(options.data_dir, "gms", log_level); !s) return fail(s.error().message);
@@ -107,6 +107,8 @@ int main(int argc, char** argv) {
     std::string password_profile = "interactive";
     twofold::gms::ServiceOptions options;
     std::uint64_t idle_timeout_s = 300;
+    double frame_timeout_s = 10;
+    double auth_timeout_s = 10;
     app.add_option("--data", data_dir, "data directory (created on first start)")->required();
     app.add_option("--listen", listen, "HOST:PORT to serve on")->capture_default_str();
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
@@ -116,7 +118,16 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1u, 86400u));
     app.add_option("--max-members", options.core.max_members, "largest group allowed")->capture_default_str();
     app.add_option("--max-connections", options.max_connections, "simultaneous connections")->capture_default_str();
+    app.add_option("--max-connections-per-address", options.max_connections_per_address,
+                   "simultaneous connections from one source address")
+        ->capture_default_str();
     app.add_option("--idle-timeout", idle_timeout_s, "seconds a silent client is kept")->capture_default_str();
+    app.add_option("--frame-timeout", frame_timeout_s, "seconds a request may take to arrive after its first byte")
+        ->capture_default_str()
+        ->check(CLI::Range(0.001, 3600.0));
+    app.add_option("--auth-timeout", auth_timeout_s, "seconds a connection may take to log in or register")
+        ->capture_default_str()
+        ->check(CLI::Range(0.001, 3600.0));
     app.add_option("--statement-ttl", options.core.statement_ttl_seconds, "seconds a membership statement is valid")
         ->capture_default_str();
     app.add_option("--requests-per-second", options.core.requests_per_second, "per account")->capture_default_str();
@@ -140,6 +151,8 @@ int main(int argc, char** argv) {
     if (!endpoint) return fail(endpoint.error().message, kExitUsage);
     options.listen = *endpoint;
     options.idle_timeout = std::chrono::seconds(idle_timeout_s);
+    options.frame_timeout = std::chrono::milliseconds(std::llround(frame_timeout_s * 1000));
+    options.auth_timeout = std::chrono::milliseconds(std::llround(auth_timeout_s * 1000));
     options.password_limits = password_profile == "moderate"  ? twofold::crypto::PwhashLimits::moderate()
                               : password_profile == "minimum" ? twofold::crypto::PwhashLimits::minimum()
                                                               : twofold::crypto::PwhashLimits::interactive();

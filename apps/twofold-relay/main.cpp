@@ -1,8 +1,9 @@
 // twofold-relay: the untrusted communication server. It stores and forwards ciphertext
 // envelopes (mailboxes and group topics) and never holds RN1, RN2, GK or a plaintext.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <iostream>
 
 #include "common/command_line.h"
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
     std::uint64_t ttl_s = 7 * kSecondsPerDay;
     std::uint64_t grace_s = 120;
     std::uint64_t idle_timeout_s = 600;
+    double frame_timeout_s = 30;
+    double auth_timeout_s = 10;
     std::uint64_t queued_mib = core.max_queued_bytes_per_member / twofold::relay::kMiB;
     app.add_option("--data", data_dir, "data directory (created on first start)")->required();
     app.add_option("--listen", listen, "HOST:PORT to serve on (port 0: any)")->capture_default_str();
@@ -63,7 +66,16 @@ int main(int argc, char** argv) {
     app.add_option("--max-connections", options.max_connections, "simultaneous connections")->capture_default_str();
     app.add_option("--max-connections-per-member", core.max_connections_per_member, "per identity key")
         ->capture_default_str();
+    app.add_option("--max-connections-per-address", options.max_connections_per_address,
+                   "simultaneous connections from one source address")
+        ->capture_default_str();
     app.add_option("--idle-timeout", idle_timeout_s, "seconds a silent client is kept")->capture_default_str();
+    app.add_option("--frame-timeout", frame_timeout_s, "seconds a frame may take to arrive after its first byte")
+        ->capture_default_str()
+        ->check(CLI::Range(0.001, 3600.0));
+    app.add_option("--auth-timeout", auth_timeout_s, "seconds a connection may take to answer its AuthChallenge")
+        ->capture_default_str()
+        ->check(CLI::Range(0.001, 3600.0));
 
     if (auto exit = twofold::apps::parse_command_line(app, argc, argv, "twofold-relay")) return *exit;
 
@@ -75,11 +87,14 @@ int main(int argc, char** argv) {
     options.data_dir = data_dir;
     options.listen = *endpoint;
     options.idle_timeout = std::chrono::seconds(idle_timeout_s);
+    options.frame_timeout = std::chrono::milliseconds(std::llround(frame_timeout_s * 1000));
+    options.auth_timeout = std::chrono::milliseconds(std::llround(auth_timeout_s * 1000));
     core.ttl_ms = ttl_s * twofold::relay::kMsPerSecond;
     core.grace_ms = grace_s * twofold::relay::kMsPerSecond;
     core.max_queued_bytes_per_member = queued_mib * twofold::relay::kMiB;
 
-    if (auto s = twofold::apps::set_up_logging(options.data_dir, "relay", log_level); !s) return fail(s.error().message);
+    if (auto s = twofold::apps::set_up_logging(options.data_dir, "relay", log_level); !s)
+        return fail(s.error().message);
     auto service = twofold::relay::Service::open(options);
     if (!service) return fail(service.error().message);
     if (auto s = (*service)->bind(); !s) return fail(s.error().message);

@@ -23,9 +23,9 @@ namespace twofold::gms {
 namespace {
 
 std::uint64_t now_ms() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
 }
 
 Result<crypto::SigningKey> load_signing_key(const std::filesystem::path& dir) {
@@ -226,7 +226,10 @@ struct detail::ServiceState {
         committer.join();
     }
 
+    // A password job runs on the worker: the time it waits there is the server's, not the peer's,
+    // so it does not count against the connection's authentication deadline.
     void run_password_job(PasswordJob job) {
+        if (const auto it = connections.find(job.client); it != connections.end()) it->second->hold_auth_deadline();
         auto result = std::make_shared<Result<std::string>>(std::string());
         auto verified = std::make_shared<bool>(false);
         auto shared_job = std::make_shared<PasswordJob>(std::move(job));
@@ -241,12 +244,29 @@ struct detail::ServiceState {
                 crypto::wipe(as_writable_bytes(shared_job->password));
             },
             [this, shared_job, result, verified] {
+                const std::size_t answers_before = outbox.size();
                 if (shared_job->kind == PasswordJob::Kind::register_account) {
                     core.finish_register(*shared_job, std::move(*result), outbox);
                 } else {
                     core.finish_login(*shared_job, *verified, now_ms(), outbox);
                 }
+                const auto it = connections.find(shared_job->client);
+                if (it == connections.end()) return;  // the peer left while its password was checked
+                it->second->release_auth_deadline();
+                if (answered_login(outbox, answers_before, *shared_job)) it->second->set_authenticated();
             });
+    }
+
+    // Whether the job's answer, among those queued from `from` on, says it succeeded: a login or a
+    // registration is answered with a LoginResponse, a failure with an Error.
+    static bool answered_login(const std::vector<Outgoing>& out, std::size_t from, const PasswordJob& job) {
+        for (std::size_t i = from; i < out.size(); ++i) {
+            if (out[i].to != job.client) continue;
+            v1::GmsResponse answer;
+            if (!answer.ParseFromArray(out[i].payload->data(), static_cast<int>(out[i].payload->size()))) continue;
+            if (answer.request_id() == job.request_id) return answer.has_login();
+        }
+        return false;
     }
 };
 
@@ -261,18 +281,24 @@ class GmsSession final : public net::Session {
 
     void on_frame(ByteView payload) override {
         auto request = wire::parse_message<v1::GmsRequest>(payload);
-        if (!request) return reply_error(0, v1::ERROR_CODE_MALFORMED, request.error().message);
+        if (!request) {
+            log_violation(request.error().message);
+            return reply_error(0, v1::ERROR_CODE_MALFORMED, request.error().message);
+        }
         if (auto s = wire::validate(*request); !s) {
+            log_violation(s.error().message);
             return reply_error(request->request_id(), wire::to_wire(s.error().code), s.error().message);
         }
         auto job = state_.core.handle(conn_.id(), *request, now_ms(), state_.outbox);
         // The job holds its own copy; wipe the request's (the worker wipes the job's after use).
-        if (request->has_register_()) crypto::wipe(as_writable_bytes(*request->mutable_register_()->mutable_password()));
+        if (request->has_register_())
+            crypto::wipe(as_writable_bytes(*request->mutable_register_()->mutable_password()));
         if (request->has_login()) crypto::wipe(as_writable_bytes(*request->mutable_login()->mutable_password()));
         if (job) state_.run_password_job(std::move(*job));
     }
 
     void on_frame_error(const Error& error) override {
+        log_violation(error.message);
         reply_error(0, wire::to_wire(error.code), error.message);
     }
 
@@ -283,6 +309,17 @@ class GmsSession final : public net::Session {
     }
 
   private:
+    // One line at info per connection, as the relay logs a broken frame: a client repeating a bad
+    // request cannot flood the log. The message names the field or size, never payload bytes.
+    void log_violation(const std::string& what) {
+        if (violation_logged_) {
+            spdlog::debug("connection {} broke the protocol again: {}", conn_.id(), what);
+            return;
+        }
+        violation_logged_ = true;
+        spdlog::info("connection {} from {} broke the protocol: {}", conn_.id(), conn_.peer(), what);
+    }
+
     // Errors found before the core sees a request go straight out: nothing was changed.
     void reply_error(std::uint64_t request_id, v1::ErrorCode code, const std::string& message) {
         v1::GmsResponse r;
@@ -295,6 +332,7 @@ class GmsSession final : public net::Session {
 
     detail::ServiceState& state_;
     net::Connection& conn_;
+    bool violation_logged_ = false;
 };
 
 }  // namespace
@@ -319,7 +357,10 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
     server_options.listen = options.listen;
     server_options.identity = keys->tls;
     server_options.max_connections = options.max_connections;
+    server_options.max_connections_per_address = options.max_connections_per_address;
     server_options.idle_timeout = options.idle_timeout;
+    server_options.frame_timeout = options.frame_timeout;
+    server_options.auth_timeout = options.auth_timeout;
     detail::ServiceState* s = state.get();
     state->server = std::make_unique<net::TlsServer>(
         server_options, [s](net::Connection& conn) { return std::make_unique<GmsSession>(*s, conn); });

@@ -24,7 +24,10 @@ struct ServiceOptions {
     Config core;
     crypto::PwhashLimits password_limits = crypto::PwhashLimits::interactive();
     std::size_t max_connections = 4096;
+    std::size_t max_connections_per_address = 64;
     std::chrono::milliseconds idle_timeout{300'000};
+    std::chrono::milliseconds frame_timeout{10'000};  // requests are small
+    std::chrono::milliseconds auth_timeout{10'000};   // until a login or registration succeeds
     std::chrono::milliseconds renewal_tick{250};
 };
 
@@ -46,11 +49,11 @@ class Service {
     static Result<std::unique_ptr<Service>> open(ServiceOptions options);
     ~Service();
 
-    Status bind();                  // then bound_port() is known (port 0 picks one)
+    Status bind();  // then bound_port() is known (port 0 picks one)
     std::uint16_t bound_port() const;
     const Identity& identity() const;
-    Status run();                   // until SIGTERM/SIGINT or stop()
-    void stop();                    // thread-safe
+    Status run();  // until SIGTERM/SIGINT or stop()
+    void stop();   // thread-safe
 
   private:
     explicit Service(std::unique_ptr<detail::ServiceState> state);

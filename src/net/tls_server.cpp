@@ -3,9 +3,13 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <array>
 #include <unordered_map>
 
+#include "net/admission.h"
+#include "net/connection_deadlines.h"
 #include "net/tls_context.h"
 
 namespace twofold::net {
@@ -21,6 +25,12 @@ constexpr std::size_t kReadChunkBytes = std::size_t{16} * 1024;
 // A connection's write buffers keep their capacity between writes up to this size; above it (after
 // a burst) they are released, so a thousand idle connections do not hold a burst's worth each.
 constexpr std::size_t kKeepBufferBytes = std::size_t{64} * 1024;
+// Refused connections are logged at most once per interval: a flood must not flood the log.
+constexpr std::chrono::seconds kRefusalLogInterval{10};
+
+DeadlineLimits deadline_limits(const ServerOptions& o) {
+    return DeadlineLimits{o.handshake_timeout, o.idle_timeout, o.frame_timeout, o.auth_timeout, o.shutdown_grace};
+}
 
 }  // namespace
 
@@ -35,6 +45,8 @@ struct detail::ServerState {
     tcp::acceptor acceptor{io};
     asio::signal_set signals{io};
     std::unordered_map<std::uint64_t, std::shared_ptr<ConnectionImpl>> connections;
+    Admission admission;
+    LogThrottle refusal_log{kRefusalLogInterval};
     std::vector<std::unique_ptr<asio::steady_timer>> periodic;
     std::vector<std::function<void()>> batch_tasks;
     std::vector<std::function<void()>> stop_tasks;
@@ -42,9 +54,14 @@ struct detail::ServerState {
     bool batch_scheduled = false;
     bool stopping = false;
 
-    ServerState(ServerOptions o, SessionFactory f) : options(std::move(o)), factory(std::move(f)) {}
+    ServerState(ServerOptions o, SessionFactory f)
+        : options(std::move(o)),
+          factory(std::move(f)),
+          admission(options.max_connections, options.max_connections_per_address) {}
 
     awaitable<void> accept_loop();
+    // Over a cap: closed before a TLS handshake is spent on it, and logged (throttled).
+    void refuse(tcp::socket& socket, const std::string& address, const std::string& why);
     void schedule_batch();
     void begin_stop();
     void forget(std::uint64_t id);
@@ -56,26 +73,29 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
     asio::steady_timer write_signal;
     asio::steady_timer watchdog;
     std::uint64_t id_;
+    std::string address_;  // the source address, which the per-address cap counts
     std::string peer_;
     std::unique_ptr<Session> session;
     wire::FrameDecoder decoder;
     Bytes pending;  // frames queued since the last write began, back to back
     Bytes out;      // the frames being written
-    Clock::time_point deadline;
+    ConnectionDeadlines deadlines;
     bool closing = false;  // flush the queue, then close
     bool closed = false;
     bool write_idle = false;  // the write loop waits on write_signal for frames
 
-    ConnectionImpl(detail::ServerState& s, tcp::socket socket, std::uint64_t id)
+    ConnectionImpl(detail::ServerState& s, tcp::socket socket, std::uint64_t id, std::string address)
         : server(s),
           stream(std::move(socket), s.tls),
           write_signal(s.io),
           watchdog(s.io),
           id_(id),
-          decoder(s.options.max_frame_bytes) {
+          address_(std::move(address)),
+          decoder(s.options.max_frame_bytes),
+          deadlines(deadline_limits(s.options), Clock::now()) {
         asio::error_code ec;
         const auto ep = stream.lowest_layer().remote_endpoint(ec);
-        peer_ = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
+        peer_ = ec ? address_ : address_ + ":" + std::to_string(ep.port());
     }
 
     Status send(ByteView payload) override {
@@ -98,7 +118,16 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
 
     void close() override {
         closing = true;
+        deadlines.closing(Clock::now());
+        rearm_watchdog();
         wake_writer();
+    }
+
+    void set_authenticated() override { deadlines.authenticated(); }
+    void hold_auth_deadline() override { deadlines.hold_auth(Clock::now()); }
+    void release_auth_deadline() override {
+        deadlines.release_auth(Clock::now());
+        rearm_watchdog();
     }
 
     // One wake-up per idle period, however many frames a batch queues for this peer.
@@ -110,6 +139,7 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
 
     const std::string& peer() const override { return peer_; }
     std::uint64_t id() const override { return id_; }
+    const std::string& address() const { return address_; }
 
     // Immediate close: the socket goes, pending operations fail, the session hears why once.
     void shut(const std::string& reason) {
@@ -124,19 +154,31 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
         server.forget(id_);
     }
 
-    void touch(std::chrono::milliseconds timeout) {
-        deadline = Clock::now() + timeout;
-        if (deadline < watchdog.expiry()) watchdog.cancel();  // wake it to re-arm earlier
+    void rearm_watchdog() {
+        if (deadlines.next().at < watchdog.expiry()) watchdog.cancel();  // wake it to re-arm earlier
     }
 
     awaitable<void> watch() {
         auto self = shared_from_this();
         while (!closed) {
-            watchdog.expires_at(deadline);
+            watchdog.expires_at(deadlines.next().at);
             asio::error_code ec;
             co_await watchdog.async_wait(asio::redirect_error(use_awaitable, ec));
-            if (!closed && Clock::now() >= deadline) shut("timed out: no data from the peer");
+            const auto due = deadlines.next();
+            if (!closed && Clock::now() >= due.at) expire(due.reason);
         }
+    }
+
+    void expire(ConnectionDeadlines::Reason reason) {
+        const std::string why = deadlines.describe(reason);
+        if (reason == ConnectionDeadlines::Reason::frame && session) {
+            // A broken stream like an oversized frame (MALFORMED on the wire): the peer hears why,
+            // then the stream ends.
+            session->on_frame_error(make_error(Errc::truncated, why));
+            close();
+            return;
+        }
+        shut(why);
     }
 
     awaitable<void> write_loop() {
@@ -170,7 +212,6 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
 
     awaitable<void> run() {
         auto self = shared_from_this();
-        touch(server.options.handshake_timeout);
         asio::co_spawn(server.io, watch(), asio::detached);
         asio::error_code ec;
         co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
@@ -178,11 +219,12 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
             shut("TLS handshake failed");
             co_return;
         }
+        deadlines.handshake_done(Clock::now());
+        rearm_watchdog();
         session = server.factory(*this);
         asio::co_spawn(server.io, write_loop(), asio::detached);
         std::vector<std::uint8_t> buffer(kReadChunkBytes);
         while (!closed && !closing) {
-            touch(server.options.idle_timeout);
             const std::size_t n =
                 co_await stream.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
             if (ec || closed) {
@@ -197,11 +239,15 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
                 close();
                 co_return;
             }
+            bool completed = false;
             while (!closed && !closing) {
                 auto frame = decoder.next();
                 if (!frame) break;
+                completed = true;
                 session->on_frame(*frame);
             }
+            deadlines.bytes_read(Clock::now(), completed, decoder.buffered_bytes() > 0);
+            rearm_watchdog();
             server.schedule_batch();
         }
     }
@@ -209,7 +255,25 @@ struct ConnectionImpl final : Connection, std::enable_shared_from_this<Connectio
 
 void detail::ServerState::forget(std::uint64_t id) {
     // Deferred: the connection may be deep in its own call stack.
-    asio::post(io, [this, id] { connections.erase(id); });
+    asio::post(io, [this, id] {
+        const auto it = connections.find(id);
+        if (it == connections.end()) return;
+        admission.release(it->second->address());
+        connections.erase(it);
+    });
+}
+
+void detail::ServerState::refuse(tcp::socket& socket, const std::string& address, const std::string& why) {
+    asio::error_code ec;
+    socket.close(ec);
+    if (const auto left_out = refusal_log.allow(Clock::now())) {
+        if (*left_out == 0) {
+            spdlog::info("refused a connection from {}: {}", address, why);
+        } else {
+            spdlog::info("refused a connection from {}: {} ({} more refused since the last such line)", address, why,
+                         *left_out);
+        }
+    }
 }
 
 void detail::ServerState::schedule_batch() {
@@ -230,13 +294,16 @@ awaitable<void> detail::ServerState::accept_loop() {
             if (stopping) co_return;
             continue;  // a transient failure (EMFILE, aborted handshake) must not end the server
         }
-        if (connections.size() >= options.max_connections) {
-            socket.close(ec);  // over the cap: refuse before spending a TLS handshake on it
+        const auto remote = socket.remote_endpoint(ec);
+        if (ec) continue;  // gone already: the socket closes with this scope
+        const std::string address = remote.address().to_string();
+        if (auto why = admission.admit(address)) {
+            refuse(socket, address, *why);
             continue;
         }
         socket.set_option(tcp::no_delay(true), ec);  // small answers must not wait for Nagle
         const std::uint64_t id = next_id++;
-        auto conn = std::make_shared<ConnectionImpl>(*this, std::move(socket), id);
+        auto conn = std::make_shared<ConnectionImpl>(*this, std::move(socket), id, address);
         connections.emplace(id, conn);
         asio::co_spawn(io, conn->run(), asio::detached);
     }

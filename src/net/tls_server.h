@@ -32,6 +32,13 @@ class Connection {
     virtual void close() = 0;
     virtual const std::string& peer() const = 0;  // "127.0.0.1:53122", for logs
     virtual std::uint64_t id() const = 0;         // unique for the server's lifetime
+    // The service vouches for the peer (a login, an accepted AuthResponse): the connection is no
+    // longer closed at ServerOptions::auth_timeout.
+    virtual void set_authenticated() = 0;
+    // While the service itself works on the peer's credentials (a password hash waiting for the
+    // worker), that time does not count against auth_timeout. Holds nest; release each one.
+    virtual void hold_auth_deadline() = 0;
+    virtual void release_auth_deadline() = 0;
 };
 
 // What the application does with one connection.
@@ -39,10 +46,11 @@ class Session {
   public:
     virtual ~Session() = default;
     virtual void on_frame(ByteView payload) = 0;
-    // The stream broke its framing (an oversized frame): the session may send a last error
-    // message; the connection then closes, since a length-prefixed stream cannot resynchronise.
+    // The stream broke its framing (an oversized frame, or one not complete within
+    // ServerOptions::frame_timeout): the session may send a last error message; the connection
+    // then closes, since a length-prefixed stream cannot resynchronise.
     virtual void on_frame_error(const Error& error) = 0;
-    // The stream failed (oversized or truncated frame, idle timeout, peer gone); called once,
+    // The stream failed (oversized or truncated frame, a deadline, peer gone); called once,
     // and the Connection is unusable afterwards.
     virtual void on_close(const std::string& reason) = 0;
 };
@@ -57,11 +65,18 @@ struct ServerOptions {
     Endpoint listen;
     TlsIdentity identity;
     std::size_t max_connections = 4096;
+    // One host cannot take every slot: more from one source address are refused at accept.
+    std::size_t max_connections_per_address = 64;
     std::size_t max_frame_bytes = wire::kDefaultMaxFrameBytes;
     std::size_t max_queued_bytes = 16 * wire::kDefaultMaxFrameBytes;
     std::chrono::milliseconds handshake_timeout{10'000};
     std::chrono::milliseconds idle_timeout{120'000};
-    std::chrono::milliseconds shutdown_grace{2'000};  // to flush queued frames on SIGTERM
+    // A frame's bytes must all arrive within this of its first: a peer trickling bytes is cut.
+    std::chrono::milliseconds frame_timeout{10'000};
+    // From accept (handshake included) until the session calls Connection::set_authenticated.
+    std::chrono::milliseconds auth_timeout{10'000};
+    // To flush queued frames on SIGTERM, and for a closing connection's last frames.
+    std::chrono::milliseconds shutdown_grace{2'000};
 };
 
 class TlsServer {

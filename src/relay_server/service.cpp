@@ -19,10 +19,21 @@ constexpr std::size_t kFrameOverheadBytes = 16 * kKiB;
 // below this; it only catches a client that never reads its answers.
 constexpr std::size_t kQueueFramesPerConnection = 8;
 
+// Before authentication the core answers a connection only with errors, or with the Ok that
+// accepts its AuthResponse: an Ok in `out` for `conn` means the peer has authenticated.
+bool accepted_auth(const std::vector<Outgoing>& out, ConnId conn) {
+    for (const Outgoing& o : out) {
+        if (o.to != conn) continue;
+        v1::RelayResponse answer;
+        if (answer.ParseFromString(*o.payload) && answer.has_ok()) return true;
+    }
+    return false;
+}
+
 std::uint64_t now_ms() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
 }
 
 }  // namespace
@@ -39,7 +50,9 @@ struct detail::ServiceState {
     std::unique_ptr<net::TlsServer> server;  // last: destroyed first, while its sessions' targets live
 
     ServiceState(ServiceOptions o, net::TlsIdentity t, std::unique_ptr<SqliteStore> s)
-        : options(std::move(o)), tls(std::move(t)), store(std::move(s)),
+        : options(std::move(o)),
+          tls(std::move(t)),
+          store(std::move(s)),
           core(options.core, options.gms_key, tls.fingerprint, *store) {}
 
     void send_out() {
@@ -100,6 +113,10 @@ class RelaySession final : public net::Session {
 
     void on_frame(ByteView payload) override {
         state_.core.handle(conn_.id(), payload, now_ms(), state_.out);
+        if (!authenticated_ && accepted_auth(state_.out, conn_.id())) {
+            authenticated_ = true;
+            conn_.set_authenticated();
+        }
         state_.send_out();  // refusals now; the rest after the batch's commit
     }
 
@@ -118,6 +135,7 @@ class RelaySession final : public net::Session {
   private:
     detail::ServiceState& state_;
     net::Connection& conn_;
+    bool authenticated_ = false;
 };
 
 }  // namespace
@@ -142,7 +160,10 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
     server_options.listen = options.listen;
     server_options.identity = state->tls;
     server_options.max_connections = options.max_connections;
+    server_options.max_connections_per_address = options.max_connections_per_address;
     server_options.idle_timeout = options.idle_timeout;
+    server_options.frame_timeout = options.frame_timeout;
+    server_options.auth_timeout = options.auth_timeout;
     server_options.max_frame_bytes = options.core.max_envelope_bytes + kFrameOverheadBytes;
     server_options.max_queued_bytes =
         std::max<std::size_t>(kQueueFramesPerConnection * server_options.max_frame_bytes,

@@ -21,7 +21,11 @@ struct ServiceOptions {
     crypto::SignPublicKey gms_key{};
     Config core;
     std::size_t max_connections = 4096;
+    std::size_t max_connections_per_address = 64;
     std::chrono::milliseconds idle_timeout{600'000};
+    // An envelope of up to 256 KiB must get through a slow uplink: ~22 s at 100 kbit/s.
+    std::chrono::milliseconds frame_timeout{30'000};
+    std::chrono::milliseconds auth_timeout{10'000};  // until the AuthResponse is accepted
     std::chrono::milliseconds sweep_period{60'000};  // deletes expired envelopes
     std::chrono::milliseconds commit_interval{2};    // least pause between two group commits
 };
