@@ -760,8 +760,8 @@ TEST_F(MemberE2e, AcceptanceWithAnotherKeyIsRefused) {
     const auto swapped = crypto::SigningKey::generate();
     const Bytes gid(16, 7);
     v1::MembershipStatement statement;
-    const v1::Invitation sent =
-        member::make_invitation(inviter, "alice", gid, v1::Rights{}, invitee.public_key(), statement);
+    const v1::Invitation sent = *member::make_invitation(inviter, "alice", gid, *crypto::GroupName::parse("ops"),
+                                                         v1::Rights{}, invitee.public_key(), statement);
     EXPECT_TRUE(member::verify_acceptance(member::make_acceptance(invitee, "bob", sent), sent).ok());
     auto bad = member::verify_acceptance(member::make_acceptance(swapped, "bob", sent), sent);
     ASSERT_FALSE(bad.ok());
