@@ -941,11 +941,13 @@ TEST_F(MemberE2e, ConcurrentRn1RotationsConverge) {
     Status a_status, b_status;
     std::thread ta([&] {
         start.arrive_and_wait();
-        a_status = alice->rotate_rn1("race");
+        auto rotated = alice->rotate_rn1("race");
+        a_status = rotated ? Status{} : Status(rotated.error());
     });
     std::thread tb([&] {
         start.arrive_and_wait();
-        b_status = bob->rotate_rn1("race");
+        auto rotated = bob->rotate_rn1("race");
+        b_status = rotated ? Status{} : Status(rotated.error());
     });
     ta.join();
     tb.join();
