@@ -249,6 +249,7 @@ TEST_F(MemberE2e, PaperFlowsFormAddWithdraw) {
     ASSERT_EQ(invitations->size(), 1u);
     EXPECT_EQ((*invitations)[0].inviter, "alice");
     EXPECT_EQ((*invitations)[0].group_id, created->id);
+    EXPECT_EQ((*invitations)[0].group_name, "paper");
     EXPECT_TRUE((*invitations)[0].rights.may_invite);
     EXPECT_FALSE((*invitations)[0].rights.may_remove);
     ASSERT_TRUE(bob->accept("alice").ok());
@@ -256,7 +257,7 @@ TEST_F(MemberE2e, PaperFlowsFormAddWithdraw) {
     ASSERT_TRUE(bob_waiting.ok());
     ASSERT_EQ(bob_waiting->size(), 1u);
     EXPECT_EQ((*bob_waiting)[0].state, "awaiting-keys");  // neither RN1 nor membership yet
-    EXPECT_EQ((*bob_waiting)[0].name, "");
+    EXPECT_EQ((*bob_waiting)[0].name, "paper");  // as the invitation sealed it, before RN1
     const auto answered = sync(*alice);
     EXPECT_TRUE(has_event(answered, Kind::notice, "bob accepted; RN1 sent, GMS notified")) << describe(answered);
     EXPECT_TRUE(has_event(answered, Kind::notice, "bob joined")) << describe(answered);
