@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
     CLI::App app{"twofold: end-to-end encrypted group communication; no server ever holds a group key"};
     app.set_version_flag("--version", std::string("twofold ") + TWOFOLD_VERSION);
     app.require_subcommand(1);
+    // Subcommands made from here on pass options they lack to the app, which holds the global
+    // ones (--home, --json, --passphrase-file): they go before or after the subcommand.
+    app.fallthrough();
 
     int exit_status = twofold::apps::kExitOk;
     add_keys_command(app, &exit_status);

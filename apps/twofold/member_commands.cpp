@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/command_line.h"
+#include "outcome_lines.h"
 #include "secret_input.h"
 #include "twofold/member.h"
 
@@ -27,7 +28,7 @@ using apps::kExitFailure;
 using apps::kExitOk;
 using json = nlohmann::json;
 
-// Options every member subcommand takes.
+// Options every member subcommand takes, before or after its name (`twofold --home H init`).
 struct Common {
     std::string home;
     bool json = false;
@@ -39,8 +40,11 @@ std::string default_home() {
     return std::string(home != nullptr ? home : ".") + "/.twofold";
 }
 
-void add_common(CLI::App* cmd, Common& c) {
+// On the top-level app: subcommands hand options they do not know to their parent (fallthrough,
+// set in main before any subcommand exists), so these are accepted after the subcommand too.
+void add_common(CLI::App& app, Common& c) {
     c.home = default_home();
+    CLI::App* cmd = &app;
     cmd->add_option("--home", c.home, "the member's directory (default ~/.twofold)");
     cmd->add_flag("--json", c.json, "machine-readable output, one JSON object per line");
     cmd->add_option("--passphrase-file", c.passphrase_file,
@@ -57,23 +61,13 @@ int with_member(const Common& c, const std::function<Status(Member&)>& body) {
     if (!std::filesystem::exists(std::filesystem::path(c.home) / "member.db")) {
         return fail(Error{Errc::unknown, "no member in " + c.home + ": run `twofold init` first"});
     }
-    auto passphrase = read_secret(c.passphrase_file, "TWOFOLD_PASSPHRASE", "passphrase for " + c.home);
+    auto passphrase =
+        read_secret({c.passphrase_file, "--passphrase-file", "TWOFOLD_PASSPHRASE", "passphrase for " + c.home});
     if (!passphrase) return fail(passphrase.error());
     auto member = Member::open(c.home, *passphrase);
     if (!member) return fail(member.error());
     if (auto s = body(**member); !s) return fail(s.error());
     return kExitOk;
-}
-
-json rights_json(const Rights& r) { return {{"may_invite", r.may_invite}, {"may_remove", r.may_remove}}; }
-
-std::string rights_text(const Rights& r) {
-    std::string out;
-    if (r.may_invite) out += "may_invite ";
-    if (r.may_remove) out += "may_remove ";
-    if (out.empty()) return "-";
-    out.pop_back();
-    return out;
 }
 
 const char* kind_name(Event::Kind k) {
@@ -120,7 +114,11 @@ void print_group(const GroupInfo& g, bool as_json) {
                   << '\n';
         return;
     }
-    std::cout << (g.name.empty() ? "(unnamed)" : g.name) << "  id " << g.id.substr(0, 16) << "  " << g.state
+    // Awaiting keys: the inviter has the acceptance and hands over RN1 at its next sync.
+    const std::string state = g.state == "awaiting-keys"
+                                  ? "awaiting-keys (the inviter's next sync, or its running chat, sends RN1)"
+                                  : g.state;
+    std::cout << (g.name.empty() ? "(unnamed)" : g.name) << "  id " << g.id.substr(0, 16) << "  " << state
               << "  epoch rn1=" << g.rn1_generation << " rn2=" << g.rn2_epoch << "  members@" << g.membership_epoch
               << "  rights " << rights_text(g.rights) << (g.strict ? "  strict" : "") << '\n';
 }
@@ -151,16 +149,14 @@ Status follow_until_stopped(Member& m, const std::optional<std::string>& group, 
         group, [&](const Event& e) { print_event(e, as_json); }, outgoing, [] { return g_stop.load(); }, poll);
 }
 
-void add_init(CLI::App& app, int* exit_status) {
+void add_init(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
     struct Args {
-        Common common;
         InitOptions options;
         std::optional<std::string> password_file;
         std::string kdf = "interactive";
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("init", "Create this member's identity and store, and register with the GMS");
-    add_common(cmd, a->common);
     cmd->add_option("--name", a->options.account, "account name")->required();
     cmd->add_option("--gms", a->options.gms, "the GMS, HOST:PORT")->required();
     cmd->add_option("--gms-fingerprint", a->options.gms_fingerprint, "the GMS's TLS fingerprint, sha256:HEX")
@@ -173,39 +169,49 @@ void add_init(CLI::App& app, int* exit_status) {
     cmd->add_option("--kdf", a->kdf,
                     "Argon2id cost of the store key: interactive (default), moderate, or minimum (tests only)")
         ->check(CLI::IsMember({"interactive", "moderate", "minimum"}));
-    cmd->callback([a, exit_status] {
-        auto password = read_secret(a->password_file, "TWOFOLD_PASSWORD", "GMS password for " + a->options.account);
+    cmd->callback([a, common, exit_status] {
+        // Everything that can be wrong without a secret is found before one is asked for.
+        if (auto s = Member::check_init_options(common->home, a->options); !s) {
+            *exit_status = fail(s.error());
+            return;
+        }
+        auto password = read_secret(
+            {a->password_file, "--password-file", "TWOFOLD_PASSWORD", "GMS password for " + a->options.account, true});
         if (!password) {
             *exit_status = fail(password.error());
             return;
         }
-        auto passphrase = read_secret(a->common.passphrase_file, "TWOFOLD_PASSPHRASE", "passphrase for the new store");
+        a->options.password = *password;
+        if (auto s = Member::check_init_options(common->home, a->options); !s) {
+            *exit_status = fail(s.error());
+            return;
+        }
+        auto passphrase = read_secret(
+            {common->passphrase_file, "--passphrase-file", "TWOFOLD_PASSPHRASE", "passphrase for the new store", true});
         if (!passphrase) {
             *exit_status = fail(passphrase.error());
             return;
         }
-        a->options.password = *password;
         a->options.store_limits = a->kdf == "minimum"    ? crypto::PwhashLimits::minimum()
                                   : a->kdf == "moderate" ? crypto::PwhashLimits::moderate()
                                                          : crypto::PwhashLimits::interactive();
-        auto member = Member::init(a->common.home, *passphrase, a->options);
+        auto member = Member::init(common->home, *passphrase, a->options);
         if (!member) {
             *exit_status = fail(member.error());
             return;
         }
-        if (a->common.json) {
+        if (common->json) {
             std::cout << json{{"account", (*member)->account()}, {"fingerprint", (*member)->fingerprint()}}.dump()
                       << '\n';
         } else {
             std::cout << "registered " << (*member)->account() << "; safety number " << (*member)->fingerprint()
-                      << '\n';
+                      << "; next: `twofold group create NAME`, or wait for an invitation (`twofold invitations`)\n";
         }
     });
 }
 
-void add_group(CLI::App& app, int* exit_status) {
+void add_group(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
     struct Args {
-        Common common;
         std::string name;
         GroupPolicyOptions policy;
     };
@@ -213,48 +219,43 @@ void add_group(CLI::App& app, int* exit_status) {
     CLI::App* group = app.add_subcommand("group", "Group administration");
     group->require_subcommand(1);
     CLI::App* create = group->add_subcommand("create", "Create a group; you become its first member with every right");
-    add_common(create, a->common);
     create->add_option("NAME", a->name, "the group's name (enters GK; never sent to the GMS)")->required();
     create->add_option("--rn2-interval", a->policy.rn2_interval_seconds, "seconds between timed RN2 renewals");
     create->add_option("--max-members", a->policy.max_members, "member limit (0: the server's)");
     create->add_flag("--strict", a->policy.strict, "rotate RN1 on every removal");
-    create->callback([a, exit_status] {
-        *exit_status = with_member(a->common, [&](Member& m) -> Status {
+    create->callback([a, common, exit_status] {
+        *exit_status = with_member(*common, [&](Member& m) -> Status {
             auto g = m.create_group(a->name, a->policy);
             if (!g) return g.error();
-            print_group(*g, a->common.json);
+            print_group(*g, common->json);
             return {};
         });
     });
 }
 
-void add_listing(CLI::App& app, int* exit_status) {
-    auto groups_common = std::make_shared<Common>();
+void add_listing(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
     CLI::App* groups = app.add_subcommand("groups", "List this member's groups");
-    add_common(groups, *groups_common);
-    groups->callback([groups_common, exit_status] {
-        *exit_status = with_member(*groups_common, [&](Member& m) -> Status {
+    groups->callback([common, exit_status] {
+        *exit_status = with_member(*common, [&](Member& m) -> Status {
             auto list = m.groups();
             if (!list) return list.error();
-            for (const auto& g : *list) print_group(g, groups_common->json);
+            for (const auto& g : *list) print_group(g, common->json);
             return {};
         });
     });
 
     struct MembersArgs {
-        Common common;
         std::string group;
     };
     auto ma = std::make_shared<MembersArgs>();
     CLI::App* members = app.add_subcommand("members", "List a group's members with their rights and safety numbers");
-    add_common(members, ma->common);
     members->add_option("GROUP", ma->group, "group name or id")->required();
-    members->callback([ma, exit_status] {
-        *exit_status = with_member(ma->common, [&](Member& m) -> Status {
+    members->callback([ma, common, exit_status] {
+        *exit_status = with_member(*common, [&](Member& m) -> Status {
             auto list = m.members(ma->group);
             if (!list) return list.error();
             for (const auto& e : *list) {
-                if (ma->common.json) {
+                if (common->json) {
                     std::cout << json{{"account", e.account},
                                       {"fingerprint", e.fingerprint},
                                       {"rights", rights_json(e.rights)}}
@@ -268,137 +269,122 @@ void add_listing(CLI::App& app, int* exit_status) {
         });
     });
 
-    auto inv_common = std::make_shared<Common>();
     CLI::App* invitations = app.add_subcommand("invitations", "List invitations received");
-    add_common(invitations, *inv_common);
-    invitations->callback([inv_common, exit_status] {
-        *exit_status = with_member(*inv_common, [&](Member& m) -> Status {
+    invitations->callback([common, exit_status] {
+        *exit_status = with_member(*common, [&](Member& m) -> Status {
             auto list = m.invitations();
             if (!list) return list.error();
-            for (const auto& i : *list) {
-                if (inv_common->json) {
-                    std::cout << json{{"group_id", i.group_id},
-                                      {"inviter", i.inviter},
-                                      {"rights", rights_json(i.rights)},
-                                      {"accepted", i.accepted}}
-                                     .dump()
-                              << '\n';
-                } else {
-                    std::cout << i.group_id.substr(0, 8) << "  from " << i.inviter << "  " << rights_text(i.rights)
-                              << (i.accepted ? "  accepted, waiting for keys" : "") << '\n';
-                }
-            }
+            for (const auto& i : *list) print_invitation(i, common->json);
             return {};
         });
     });
 }
 
-// Subcommands of the form `twofold VERB ARG [ARG]` that print nothing on success.
-void add_simple(CLI::App& app, int* exit_status, const std::string& verb, const std::string& help,
-                std::vector<std::string> positional,
-                std::function<Status(Member&, const std::vector<std::string>&)> run) {
+// Subcommands of the form `twofold VERB ARG [ARG]`; `run` prints what happened.
+void add_simple(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status, const std::string& verb,
+                const std::string& help, std::vector<std::string> positional,
+                std::function<Status(Member&, const std::vector<std::string>&, bool as_json)> run) {
     struct Args {
-        Common common;
         std::vector<std::string> values;
     };
     auto a = std::make_shared<Args>();
     a->values.resize(positional.size());
     CLI::App* cmd = app.add_subcommand(verb, help);
-    add_common(cmd, a->common);
     for (std::size_t i = 0; i < positional.size(); ++i) cmd->add_option(positional[i], a->values[i])->required();
-    cmd->callback(
-        [a, exit_status, run] { *exit_status = with_member(a->common, [&](Member& m) { return run(m, a->values); }); });
+    cmd->callback([a, common, exit_status, run] {
+        *exit_status = with_member(*common, [&](Member& m) { return run(m, a->values, common->json); });
+    });
 }
 
-void add_invite(CLI::App& app, int* exit_status) {
+void add_invite(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
     struct Args {
-        Common common;
         std::string group, account;
         Rights rights;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("invite", "Invite an account into a group (it answers with `twofold accept`)");
-    add_common(cmd, a->common);
     cmd->add_option("GROUP", a->group, "group name or id")->required();
     cmd->add_option("ACCOUNT", a->account, "the invitee")->required();
     cmd->add_flag("--may-invite", a->rights.may_invite, "the invitee may invite others");
     cmd->add_flag("--may-remove", a->rights.may_remove, "the invitee may remove others");
-    cmd->callback([a, exit_status] {
-        *exit_status = with_member(a->common, [&](Member& m) { return m.invite(a->group, a->account, a->rights); });
+    cmd->callback([a, common, exit_status] {
+        *exit_status = with_member(*common, [&](Member& m) -> Status {
+            auto invited = m.invite(a->group, a->account, a->rights);
+            if (!invited) return invited.error();
+            print_invited(*invited, common->json);
+            return {};
+        });
     });
 }
 
-void add_send(CLI::App& app, int* exit_status) {
+void add_send(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
     struct Args {
-        Common common;
         std::string group, text;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("send", "Send a message to a group (TEXT, or - for standard input)");
-    add_common(cmd, a->common);
     cmd->add_option("GROUP", a->group, "group name or id")->required();
     cmd->add_option("TEXT", a->text, "the message, or - to read standard input")->required();
-    cmd->callback([a, exit_status] {
+    cmd->callback([a, common, exit_status] {
         if (a->text == "-") a->text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-        *exit_status = with_member(a->common, [&](Member& m) { return m.send(a->group, a->text); });
+        *exit_status = with_member(*common, [&](Member& m) -> Status {
+            auto sent = m.send(a->group, a->text);
+            if (!sent) return sent.error();
+            print_sent(*sent, common->json);
+            return {};
+        });
     });
 }
 
-void add_recv(CLI::App& app, int* exit_status) {
+void add_recv(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
     struct Args {
-        Common common;
         std::optional<std::string> group;
         bool follow = false;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("recv", "Show messages and notices received");
-    add_common(cmd, a->common);
     cmd->add_option("GROUP", a->group, "only this group");
     cmd->add_flag("--follow", a->follow, "keep waiting for more until interrupted");
-    cmd->callback([a, exit_status] {
-        *exit_status = with_member(a->common, [&](Member& m) -> Status {
+    cmd->callback([a, common, exit_status] {
+        *exit_status = with_member(*common, [&](Member& m) -> Status {
             if (!a->follow) {
                 auto events = m.recv(a->group);
                 if (!events) return events.error();
-                for (const auto& e : *events) print_event(e, a->common.json);
+                for (const auto& e : *events) print_event(e, common->json);
                 return {};
             }
-            return follow_until_stopped(m, a->group, a->common.json, nullptr, std::chrono::milliseconds(200));
+            return follow_until_stopped(m, a->group, common->json, nullptr, std::chrono::milliseconds(200));
         });
     });
 }
 
-void add_chat(CLI::App& app, int* exit_status) {
+void add_chat(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
     struct Args {
-        Common common;
         std::string group;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("chat", "Interactive: lines typed are sent, messages arrive as they happen");
-    add_common(cmd, a->common);
     cmd->add_option("GROUP", a->group, "group name or id")->required();
-    cmd->callback([a, exit_status] {
-        *exit_status = with_member(a->common, [&](Member& m) -> Status {
-            return follow_until_stopped(m, a->group, a->common.json, next_line, std::chrono::milliseconds(100));
+    cmd->callback([a, common, exit_status] {
+        *exit_status = with_member(*common, [&](Member& m) -> Status {
+            return follow_until_stopped(m, a->group, common->json, next_line, std::chrono::milliseconds(100));
         });
     });
 }
 
-void add_identity(CLI::App& app, int* exit_status) {
+void add_identity(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
     struct Args {
-        Common common;
         std::optional<std::string> account;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("fingerprint", "Show the safety number of your key, or of ACCOUNT's");
-    add_common(cmd, a->common);
     cmd->add_option("ACCOUNT", a->account, "another member's account");
-    cmd->callback([a, exit_status] {
-        *exit_status = with_member(a->common, [&](Member& m) -> Status {
+    cmd->callback([a, common, exit_status] {
+        *exit_status = with_member(*common, [&](Member& m) -> Status {
             const std::string who = a->account.value_or(m.account());
             auto number = m.fingerprint_of(who);
             if (!number) return number.error();
-            if (a->common.json) {
+            if (common->json) {
                 std::cout << json{{"account", who}, {"fingerprint", *number}}.dump() << '\n';
             } else {
                 std::cout << who << "  " << *number << '\n';
@@ -409,21 +395,19 @@ void add_identity(CLI::App& app, int* exit_status) {
 }
 
 // `twofold keys show GROUP`: prints secrets, on purpose, for a person checking where they are not.
-void add_keys_show(CLI::App& app, int* exit_status) {
+void add_keys_show(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
     struct Args {
-        Common common;
         std::string group;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.get_subcommand("keys")->add_subcommand(
         "show", "Print this member's current RN1 and GK of GROUP in hex (secrets: for checking only)");
-    add_common(cmd, a->common);
     cmd->add_option("GROUP", a->group, "group name or id")->required();
-    cmd->callback([a, exit_status] {
-        *exit_status = with_member(a->common, [&](Member& m) -> Status {
+    cmd->callback([a, common, exit_status] {
+        *exit_status = with_member(*common, [&](Member& m) -> Status {
             auto keys = m.current_keys(a->group);
             if (!keys) return keys.error();
-            if (a->common.json) {
+            if (common->json) {
                 std::cout << json{{"rn1_generation", keys->rn1_generation},
                                   {"rn2_epoch", keys->rn2_epoch},
                                   {"rn1", keys->rn1_hex},
@@ -439,34 +423,64 @@ void add_keys_show(CLI::App& app, int* exit_status) {
     });
 }
 
+// Runs `operation` and prints its outcome with `print`.
+template <typename Operation, typename Print>
+Status printed(Operation operation, Print print, bool as_json) {
+    auto outcome = operation();
+    if (!outcome) return outcome.error();
+    print(*outcome, as_json);
+    return {};
+}
+
+void add_status(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
+    CLI::App* cmd = app.add_subcommand(
+        "status", "Show the servers (reached with their pinned fingerprints), groups, invitations, deferred envelopes");
+    cmd->callback([common, exit_status] {
+        *exit_status = with_member(
+            *common, [&](Member& m) { return printed([&] { return m.status(); }, print_status, common->json); });
+    });
+}
+
 }  // namespace
 
 void add_member_commands(CLI::App& app, int* exit_status) {
-    add_keys_show(app, exit_status);
-    add_init(app, exit_status);
-    add_group(app, exit_status);
-    add_listing(app, exit_status);
-    add_invite(app, exit_status);
-    add_simple(app, exit_status, "accept", "Accept an invitation (by group id or the inviter's account)", {"GROUP"},
-               [](Member& m, const std::vector<std::string>& v) { return m.accept(v[0]); });
-    add_send(app, exit_status);
-    add_recv(app, exit_status);
-    add_chat(app, exit_status);
-    add_simple(app, exit_status, "remove", "Remove a member (needs may_remove)", {"GROUP", "ACCOUNT"},
-               [](Member& m, const std::vector<std::string>& v) { return m.remove(v[0], v[1]); });
-    add_simple(app, exit_status, "leave", "Leave a group", {"GROUP"},
-               [](Member& m, const std::vector<std::string>& v) { return m.leave(v[0]); });
-    add_simple(app, exit_status, "rotate-rn1", "Make a new RN1 generation and seal it to every member", {"GROUP"},
-               [](Member& m, const std::vector<std::string>& v) { return m.rotate_rn1(v[0]); });
-    add_simple(app, exit_status, "verify", "Mark ACCOUNT's current key as verified (after comparing safety numbers)",
-               {"ACCOUNT"}, [](Member& m, const std::vector<std::string>& v) { return m.verify(v[0]); });
-    add_simple(app, exit_status, "sync", "Process everything waiting at the GMS and the relay", {},
-               [](Member& m, const std::vector<std::string>&) -> Status {
-                   auto events = m.sync();
-                   if (!events) return events.error();
-                   return {};
+    using Values = std::vector<std::string>;
+    auto common = std::make_shared<Common>();
+    add_common(app, *common);
+    add_keys_show(app, common, exit_status);
+    add_init(app, common, exit_status);
+    add_group(app, common, exit_status);
+    add_listing(app, common, exit_status);
+    add_invite(app, common, exit_status);
+    add_simple(app, common, exit_status, "accept",
+               "Accept an invitation: WHICH is the group's name, a group id prefix, or the inviter's account",
+               {"WHICH"}, [](Member& m, const Values& v, bool as_json) {
+                   return printed([&] { return m.accept(v[0]); }, print_accepted, as_json);
                });
-    add_identity(app, exit_status);
+    add_send(app, common, exit_status);
+    add_recv(app, common, exit_status);
+    add_chat(app, common, exit_status);
+    add_simple(app, common, exit_status, "remove", "Remove a member (needs may_remove)", {"GROUP", "ACCOUNT"},
+               [](Member& m, const Values& v, bool as_json) {
+                   return printed([&] { return m.remove(v[0], v[1]); }, print_removed, as_json);
+               });
+    add_simple(app, common, exit_status, "leave", "Leave a group", {"GROUP"},
+               [](Member& m, const Values& v, bool as_json) {
+                   return printed([&] { return m.leave(v[0]); }, print_left, as_json);
+               });
+    add_simple(app, common, exit_status, "rotate-rn1", "Make a new RN1 generation and seal it to every member",
+               {"GROUP"}, [](Member& m, const Values& v, bool as_json) {
+                   return printed([&] { return m.rotate_rn1(v[0]); }, print_rotated, as_json);
+               });
+    add_simple(app, common, exit_status, "verify",
+               "Mark ACCOUNT's current key as verified (after comparing safety numbers)", {"ACCOUNT"},
+               [](Member& m, const Values& v, bool) { return m.verify(v[0]); });
+    add_simple(app, common, exit_status, "sync", "Process everything waiting at the GMS and the relay", {},
+               [](Member& m, const Values&, bool as_json) {
+                   return printed([&] { return m.sync(); }, print_synced, as_json);
+               });
+    add_status(app, common, exit_status);
+    add_identity(app, common, exit_status);
 }
 
 }  // namespace twofold::cli

@@ -10,7 +10,16 @@
 
 namespace twofold::cli {
 
-// `file` if given, else the environment variable `env`, else a prompt on the terminal.
-Result<std::string> read_secret(const std::optional<std::string>& file, const char* env, const std::string& prompt);
+// Where a secret may come from, named in the error when none is given.
+struct SecretSource {
+    std::optional<std::string> file;  // the value of `file_option`
+    std::string file_option;          // e.g. "--password-file"
+    const char* env;                  // e.g. "TWOFOLD_PASSWORD"
+    std::string prompt;               // e.g. "GMS password for alice"
+    bool confirm = false;             // a new secret: typed twice at a terminal
+};
+
+// The file if given, else the environment variable, else a prompt on the terminal.
+Result<std::string> read_secret(const SecretSource& source);
 
 }  // namespace twofold::cli

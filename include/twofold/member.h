@@ -62,10 +62,66 @@ struct MemberInfo {
 };
 
 struct InvitationInfo {
-    std::string group_id;  // hex
+    std::string group_id;    // hex
+    std::string group_name;  // sealed to this member by the inviter
     std::string inviter;
     Rights rights;
     bool accepted = false;
+};
+
+// What an operation did, for the CLI's line saying what happened and what comes next.
+struct InviteOutcome {
+    std::string group;  // name
+    std::string invitee;
+    Rights rights;
+};
+
+struct AcceptOutcome {
+    std::string group;     // name, as the invitation sealed it
+    std::string group_id;  // hex
+    std::string inviter;
+};
+
+struct SendOutcome {
+    std::string group;
+    std::uint64_t rn1_generation = 0;
+    std::uint64_t rn2_epoch = 0;
+};
+
+struct RemoveOutcome {
+    std::string group;
+    std::string account;
+    std::uint64_t membership_epoch = 0;  // the GMS's, after the removal
+    bool rn1_rotated = false;            // strict groups
+    std::uint64_t rn1_generation = 0;    // current after the removal
+};
+
+struct LeaveOutcome {
+    std::string group;
+    std::uint64_t membership_epoch = 0;
+};
+
+struct RotateOutcome {
+    std::string group;
+    bool won = true;                   // false: another member claimed the generation first
+    std::uint64_t rn1_generation = 0;  // the generation made, or the one another member claimed
+};
+
+// `twofold status`: the servers (each reached with its pinned fingerprint) and what is stored.
+struct ServerStatus {
+    std::string role;  // "gms" or "relay"
+    std::string address;
+    std::string fingerprint;  // pinned
+    bool reachable = false;
+    std::string error;  // why not, when unreachable
+};
+
+struct StatusReport {
+    std::string account;
+    std::vector<ServerStatus> servers;
+    std::vector<GroupInfo> groups;
+    std::vector<InvitationInfo> invitations;  // not yet joined (accepted: waiting for RN1)
+    std::size_t deferred_envelopes = 0;       // held until keys or a statement arrive
 };
 
 // What a sync or a follow brings: a member's message, or a notice (a membership change, an
@@ -82,9 +138,17 @@ struct Event {
     std::string group_id{};  // hex, when the group is known here
 };
 
+// The GMS's default password policy, checked here before anything is asked or sent (a GMS
+// configured stricter still refuses at registration, naming its limit).
+inline constexpr std::size_t kMinPasswordBytes = 8;
+
 class Member {
   public:
-    // Creates the identity and the encrypted store in `home`, registers with the GMS.
+    // What init checks before it asks for a secret or reaches a server: the account name, the
+    // addresses, the GMS key, a home that holds no member yet, and the password if already given.
+    static Status check_init_options(const std::filesystem::path& home, const InitOptions& options);
+    // Creates the identity and the encrypted store in `home`, registers with the GMS. A failure
+    // leaves no home behind that this call created.
     static Result<std::unique_ptr<Member>> init(const std::filesystem::path& home, const std::string& passphrase,
                                                 const InitOptions& options);
     // auth_failed "wrong passphrase" for a wrong one.
@@ -104,12 +168,13 @@ class Member {
     Result<std::vector<GroupInfo>> groups();
     Result<std::vector<MemberInfo>> members(const std::string& group);
 
-    Status invite(const std::string& group, const std::string& account, Rights rights);
+    Result<InviteOutcome> invite(const std::string& group, const std::string& account, Rights rights);
     Result<std::vector<InvitationInfo>> invitations();
-    // `which`: a group id (or a prefix of one) or the inviter's account.
-    Status accept(const std::string& which);
+    // `which`: the group's name, a group id prefix (4+ hex digits) or the inviter's account.
+    // More than one match is an error listing them.
+    Result<AcceptOutcome> accept(const std::string& which);
 
-    Status send(const std::string& group, const std::string& text);
+    Result<SendOutcome> send(const std::string& group, const std::string& text);
     // Messages and notices received so far (by this call's sync and earlier ones), oldest first,
     // for one group or all; they are removed from the store as they are returned.
     Result<std::vector<Event>> recv(const std::optional<std::string>& group);
@@ -119,9 +184,13 @@ class Member {
                   const std::function<std::optional<std::string>()>& outgoing, const std::function<bool()>& should_stop,
                   std::chrono::milliseconds poll);
 
-    Status remove(const std::string& group, const std::string& account);
-    Status leave(const std::string& group);
-    Status rotate_rn1(const std::string& group);
+    Result<RemoveOutcome> remove(const std::string& group, const std::string& account);
+    Result<LeaveOutcome> leave(const std::string& group);
+    Result<RotateOutcome> rotate_rn1(const std::string& group);
+
+    // Reaches each server (pinned fingerprint checked) without syncing, and reports what the
+    // store holds. An unreachable server is reported, not an error.
+    Result<StatusReport> status();
 
     // This member's current RN1 and GK of a group, hex: for a person checking that they appear
     // nowhere else (`twofold keys show`, make demo). The member holds them anyway; they are

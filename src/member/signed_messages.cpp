@@ -21,7 +21,7 @@ constexpr std::string_view kWithdrawalLabel = "twofold/v1 withdrawal";
 SignedBytes invitation_bytes(const v1::Invitation& i) {
     SignedBytes b(kInvitationLabel);
     b.fixed(i.group_id()).rights(i.rights()).fixed(i.inviter_key()).fixed(i.invitee_key()).fixed(i.nonce());
-    b.variable(i.inviter_account());
+    b.variable(i.inviter_account()).variable(i.sealed_group_name());
     return b;
 }
 
@@ -51,9 +51,15 @@ bool grants_within(const v1::Rights& granted, const v1::Rights& held) {
 
 }  // namespace
 
-v1::Invitation make_invitation(const crypto::SigningKey& inviter, const std::string& inviter_account, ByteView group_id,
-                               const v1::Rights& rights, const crypto::SignPublicKey& invitee_key,
-                               const v1::MembershipStatement& inviter_statement) {
+Result<v1::Invitation> make_invitation(const crypto::SigningKey& inviter, const std::string& inviter_account,
+                                       ByteView group_id, const crypto::GroupName& group_name, const v1::Rights& rights,
+                                       const crypto::SignPublicKey& invitee_key,
+                                       const v1::MembershipStatement& inviter_statement) {
+    auto x_invitee = crypto::x25519_public_from_ed25519(invitee_key);
+    if (!x_invitee) return x_invitee.error();
+    auto sealed_name = crypto::seal_to(*x_invitee, group_name.bytes());
+    if (!sealed_name) return sealed_name.error();
+
     v1::Invitation i;
     i.set_group_id(as_string(group_id));
     *i.mutable_rights() = rights;
@@ -61,6 +67,7 @@ v1::Invitation make_invitation(const crypto::SigningKey& inviter, const std::str
     i.set_invitee_key(as_string(invitee_key));
     i.set_nonce(as_string(crypto::random_array<kInvitationNonceBytes>()));
     i.set_inviter_account(inviter_account);
+    i.set_sealed_group_name(as_string(*sealed_name));
     *i.mutable_inviter_statement() = inviter_statement;
     i.set_signature(sign(inviter, invitation_bytes(i)));
     return i;
@@ -96,6 +103,16 @@ Status verify_invitation(const v1::Invitation& i, const crypto::SignPublicKey& m
         return make_error(Errc::forbidden, "invitation grants rights its inviter does not hold");
     }
     return {};
+}
+
+Result<crypto::GroupName> open_invitation_group_name(const v1::Invitation& i, const crypto::SigningKey& invitee) {
+    auto opened =
+        crypto::open_sealed(crypto::X25519KeyPair::from_signing_key(invitee), as_bytes(i.sealed_group_name()));
+    if (!opened) return make_error(opened.error().code, "invitation's group name does not open with this identity key");
+    const ByteView plain = opened->span();
+    auto name = crypto::GroupName::parse(std::string_view(reinterpret_cast<const char*>(plain.data()), plain.size()));
+    if (!name) return make_error(Errc::malformed, "invitation's group name: " + name.error().message);
+    return name;
 }
 
 v1::Acceptance make_acceptance(const crypto::SigningKey& invitee, const std::string& invitee_account,

@@ -20,15 +20,22 @@ namespace twofold::member {
 
 inline constexpr std::size_t kInvitationNonceBytes = 16;
 
-v1::Invitation make_invitation(const crypto::SigningKey& inviter, const std::string& inviter_account, ByteView group_id,
-                               const v1::Rights& rights, const crypto::SignPublicKey& invitee_key,
-                               const v1::MembershipStatement& inviter_statement);
+// The group's name travels sealed to the invitee (covered by the inviter's signature), so the
+// invitee sees what it is invited to and neither server does.
+Result<v1::Invitation> make_invitation(const crypto::SigningKey& inviter, const std::string& inviter_account,
+                                       ByteView group_id, const crypto::GroupName& group_name, const v1::Rights& rights,
+                                       const crypto::SignPublicKey& invitee_key,
+                                       const v1::MembershipStatement& inviter_statement);
 
 // The invitee's check before it trusts anything: the invitation names `me`, the inviter's
 // signature verifies, and the GMS's statement says the inviter (same key, same account) is a
 // member of this group with may_invite and every right it grants.
 Status verify_invitation(const v1::Invitation& invitation, const crypto::SignPublicKey& me,
                          const crypto::SignPublicKey& gms_key, std::uint64_t now_unix);
+
+// The group's name, opened with the invitee's identity key; call after verify_invitation.
+Result<crypto::GroupName> open_invitation_group_name(const v1::Invitation& invitation,
+                                                     const crypto::SigningKey& invitee);
 
 v1::Acceptance make_acceptance(const crypto::SigningKey& invitee, const std::string& invitee_account,
                                const v1::Invitation& invitation);

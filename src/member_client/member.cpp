@@ -60,9 +60,8 @@ Member::Impl::Impl(member_store::Vault vault, v1::MemberConfig config, crypto::S
 Member::Member(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Member::~Member() = default;
 
-Result<std::unique_ptr<Member>> Member::init(const std::filesystem::path& home, const std::string& passphrase,
-                                             const InitOptions& o) {
-    if (auto s = wire::validate_account(o.account); !s) return s.error();
+Status Member::check_init_options(const std::filesystem::path& home, const InitOptions& o) {
+    if (auto s = wire::validate_account(o.account); !s) return s;
     auto gms = net::parse_endpoint(o.gms, "--gms");
     if (!gms) return gms.error();
     auto relay = net::parse_endpoint(o.relay, "--relay");
@@ -72,17 +71,55 @@ Result<std::unique_ptr<Member>> Member::init(const std::filesystem::path& home, 
     if (gms_key->size() != crypto::kSignPublicKeyBytes) {
         return make_error(Errc::invalid_argument, "--gms-key must be 64 hex digits (an Ed25519 public key)");
     }
+    if (!o.password.empty() && o.password.size() < kMinPasswordBytes) {
+        return make_error(Errc::invalid_argument,
+                          "the GMS password must be at least " + std::to_string(kMinPasswordBytes) + " bytes");
+    }
+    const auto file = home / kStoreFile;
+    if (std::filesystem::exists(file)) {
+        return make_error(Errc::invalid_argument, home.string() + " already holds a member (" + file.string() + ")");
+    }
+    return {};
+}
+
+namespace {
+
+// Removes a home directory init created, unless init got as far as a working member.
+class HomeGuard {
+  public:
+    explicit HomeGuard(std::filesystem::path home)
+        : home_(std::move(home)), created_(!std::filesystem::exists(home_)) {}
+    ~HomeGuard() {
+        std::error_code ec;
+        if (created_ && !kept_) std::filesystem::remove_all(home_, ec);
+    }
+    HomeGuard(const HomeGuard&) = delete;
+    HomeGuard& operator=(const HomeGuard&) = delete;
+    void keep() { kept_ = true; }
+
+  private:
+    std::filesystem::path home_;
+    bool created_;
+    bool kept_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Member>> Member::init(const std::filesystem::path& home, const std::string& passphrase,
+                                             const InitOptions& o) {
+    if (auto s = check_init_options(home, o); !s) return s.error();
     if (passphrase.empty()) return make_error(Errc::invalid_argument, "the passphrase is empty");
     if (o.password.empty()) return make_error(Errc::invalid_argument, "the password is empty");
+    auto gms = net::parse_endpoint(o.gms, "--gms");
+    auto relay = net::parse_endpoint(o.relay, "--relay");
+    auto gms_key = crypto::from_hex(o.gms_signing_key, "--gms-key");
 
+    HomeGuard guard(home);
     std::error_code ec;
     std::filesystem::create_directories(home, ec);
     if (ec) return make_error(Errc::internal, "cannot create " + home.string() + ": " + ec.message());
     ::chmod(home.c_str(), 0700);
     const auto file = home / kStoreFile;
-    if (std::filesystem::exists(file)) {
-        return make_error(Errc::invalid_argument, home.string() + " already holds a member (" + file.string() + ")");
-    }
 
     v1::MemberConfig config;
     config.set_account(o.account);
@@ -112,6 +149,7 @@ Result<std::unique_ptr<Member>> Member::init(const std::filesystem::path& home, 
     if (auto s = vault->commit(); !s) return s.error();
     auto impl = Impl::load(std::move(*vault));
     if (!impl) return impl.error();
+    guard.keep();
     return std::unique_ptr<Member>(new Member(std::move(*impl)));
 }
 
@@ -284,6 +322,16 @@ GroupInfo Member::Impl::info_of(const Group& g) const {
     return info;
 }
 
+GroupInfo Member::Impl::listed_info_of(const Group& g) {
+    GroupInfo info = info_of(g);
+    if (!info.name.empty()) return info;
+    v1::ReceivedInvitation r;
+    if (auto found = member_client::get_message(vault_, "invitation", info.id, r); found && *found) {
+        info.name = r.group_name();
+    }
+    return info;
+}
+
 // A new RN1 generation, ordered by the GMS (it learns the number, never the value), sealed to
 // every other member. The loser of a race adopts the winner's generation when it arrives.
 Status Member::Impl::rotate(Group& g, const std::string& excluded_account) {
@@ -399,7 +447,7 @@ Result<GroupInfo> Member::create_group(const std::string& name, const GroupPolic
 Result<std::vector<GroupInfo>> Member::groups() {
     if (auto synced = impl_->sync(); !synced) return synced.error();
     std::vector<GroupInfo> out;
-    for (const auto& [gid, g] : impl_->groups_) out.push_back(impl_->info_of(g));
+    for (const auto& [gid, g] : impl_->groups_) out.push_back(impl_->listed_info_of(g));
     std::sort(out.begin(), out.end(), [](const GroupInfo& a, const GroupInfo& b) { return a.name < b.name; });
     return out;
 }
@@ -420,7 +468,7 @@ Result<std::vector<MemberInfo>> Member::members(const std::string& group) {
     return out;
 }
 
-Status Member::invite(const std::string& group, const std::string& account, Rights rights) {
+Result<InviteOutcome> Member::invite(const std::string& group, const std::string& account, Rights rights) {
     if (auto synced = impl_->sync(); !synced) return synced.error();
     auto found = impl_->find_group(group);
     if (!found) return found.error();
@@ -438,9 +486,11 @@ Status Member::invite(const std::string& group, const std::string& account, Righ
     if (!invitee) return invitee.error();
     auto statement = impl_->my_statement(g);
     if (!statement) return statement.error();
-    const v1::Invitation invitation =
-        member::make_invitation(impl_->identity_, impl_->config_.account(), as_bytes(g.info.group_id()),
-                                to_proto(rights), *invitee, *statement);
+    if (!g.keys) return make_error(Errc::internal, "group " + group + " has no name here");
+    auto made = member::make_invitation(impl_->identity_, impl_->config_.account(), as_bytes(g.info.group_id()),
+                                        g.keys->name(), to_proto(rights), *invitee, *statement);
+    if (!made) return made.error();
+    const v1::Invitation& invitation = *made;
     auto sent = impl_->relay_->send(*invitee, v1::ENVELOPE_TYPE_INVITATION, as_bytes(invitation.SerializeAsString()));
     if (!sent) return sent.error();
     v1::SentInvitation record;
@@ -449,9 +499,10 @@ Status Member::invite(const std::string& group, const std::string& account, Righ
     if (auto s =
             member_client::put_message(impl_->vault_, "sent", crypto::to_hex(as_bytes(invitation.nonce())), record);
         !s) {
-        return s;
+        return s.error();
     }
-    return impl_->save_group(g);
+    if (auto s = impl_->save_group(g); !s) return s.error();
+    return InviteOutcome{g.info.name(), account, rights};
 }
 
 Result<std::vector<InvitationInfo>> Member::invitations() {
@@ -463,38 +514,45 @@ Result<std::vector<InvitationInfo>> Member::invitations() {
         v1::ReceivedInvitation r;
         auto ok = member_client::get_message(impl_->vault_, "invitation", name, r);
         if (!ok) return ok.error();
-        out.push_back(
-            InvitationInfo{name, r.invitation().inviter_account(), from_proto(r.invitation().rights()), r.accepted()});
+        out.push_back(InvitationInfo{name, r.group_name(), r.invitation().inviter_account(),
+                                     from_proto(r.invitation().rights()), r.accepted()});
     }
     return out;
 }
 
-Status Member::accept(const std::string& which) {
+Result<AcceptOutcome> Member::accept(const std::string& which) {
     if (auto synced = impl_->sync(); !synced) return synced.error();
     auto names = impl_->vault_.names("invitation");
     if (!names) return names.error();
-    std::optional<v1::ReceivedInvitation> chosen;
-    std::string chosen_name;
+    std::vector<std::pair<std::string, v1::ReceivedInvitation>> matches;
     for (const auto& name : *names) {
         v1::ReceivedInvitation r;
         auto ok = member_client::get_message(impl_->vault_, "invitation", name, r);
         if (!ok) return ok.error();
-        const bool match = (which.size() >= 4 && name.starts_with(which)) || r.invitation().inviter_account() == which;
-        if (!match) continue;
-        if (chosen)
-            return make_error(Errc::invalid_argument,
-                              "more than one invitation matches " + which + ": give the group id");
-        chosen = std::move(r);
-        chosen_name = name;
+        const bool match = r.group_name() == which || (which.size() >= 4 && name.starts_with(which)) ||
+                           r.invitation().inviter_account() == which;
+        if (match) matches.emplace_back(name, std::move(r));
     }
-    if (!chosen) return make_error(Errc::unknown, "no invitation matches " + which + " (see `twofold invitations`)");
-    const v1::Invitation& inv = chosen->invitation();
+    if (matches.empty()) {
+        return make_error(Errc::unknown, "no invitation matches " + which + " (see `twofold invitations`)");
+    }
+    if (matches.size() > 1) {
+        std::string listed;
+        for (const auto& [name, r] : matches) {
+            listed += (listed.empty() ? "" : ", ") + name.substr(0, 8) + " «" + r.group_name() + "» from " +
+                      r.invitation().inviter_account();
+        }
+        return make_error(Errc::invalid_argument, std::to_string(matches.size()) + " invitations match " + which +
+                                                      ": " + listed + "; give the group id prefix");
+    }
+    auto& [chosen_name, chosen] = matches.front();
+    const v1::Invitation& inv = chosen.invitation();
     const v1::Acceptance acceptance = member::make_acceptance(impl_->identity_, impl_->config_.account(), inv);
     auto sent = impl_->relay_->send(as_bytes(inv.inviter_key()), v1::ENVELOPE_TYPE_ACCEPTANCE,
                                     as_bytes(acceptance.SerializeAsString()));
     if (!sent) return sent.error();
-    chosen->set_accepted(true);
-    if (auto s = member_client::put_message(impl_->vault_, "invitation", chosen_name, *chosen); !s) return s;
+    chosen.set_accepted(true);
+    if (auto s = member_client::put_message(impl_->vault_, "invitation", chosen_name, chosen); !s) return s.error();
 
     Impl::Group& g = impl_->groups_[inv.group_id()];
     impl_->begin_membership(g);
@@ -503,14 +561,17 @@ Status Member::accept(const std::string& which) {
     *g.info.mutable_rights() = inv.rights();
     g.info.set_inviter_key(inv.inviter_key());
     g.info.set_invitation_nonce(inv.nonce());
-    return impl_->save_group(g);
+    if (auto s = impl_->save_group(g); !s) return s.error();
+    return AcceptOutcome{chosen.group_name(), chosen_name, inv.inviter_account()};
 }
 
-Status Member::send(const std::string& group, const std::string& text) {
+Result<SendOutcome> Member::send(const std::string& group, const std::string& text) {
     if (auto synced = impl_->sync(); !synced) return synced.error();
     auto found = impl_->find_group(group);
     if (!found) return found.error();
-    return impl_->send_text(**found, text);
+    if (auto s = impl_->send_text(**found, text); !s) return s.error();
+    const GroupInfo info = impl_->info_of(**found);
+    return SendOutcome{impl_->group_label(**found), info.rn1_generation, info.rn2_epoch};
 }
 
 Result<std::vector<Event>> Member::recv(const std::optional<std::string>& group) {
@@ -549,14 +610,14 @@ Result<std::vector<Event>> Member::recv(const std::optional<std::string>& group)
     return out;
 }
 
-Status Member::remove(const std::string& group, const std::string& account) {
+Result<RemoveOutcome> Member::remove(const std::string& group, const std::string& account) {
     if (auto synced = impl_->sync(); !synced) return synced.error();
     auto found = impl_->find_group(group);
     if (!found) return found.error();
     Impl::Group& g = **found;
     if (!g.info.rights().may_remove()) return make_error(Errc::forbidden, "you lack may_remove in " + group);
     if (account == impl_->config_.account()) return make_error(Errc::invalid_argument, "use `twofold leave` to leave");
-    if (auto s = impl_->refresh_roster(g); !s) return s;
+    if (auto s = impl_->refresh_roster(g); !s) return s.error();
     const auto& roster = g.info.roster();
     auto it = std::find_if(roster.begin(), roster.end(), [&](const v1::RosterEntry& e) {
         return e.account() == account && e.removed_at_rn2_epoch() == 0;
@@ -568,19 +629,22 @@ Status Member::remove(const std::string& group, const std::string& account) {
     // The paper's order (Fig. 6): the withdrawal instruction to the group, then the GMS.
     const v1::Withdrawal w = member::make_withdrawal(impl_->identity_, as_bytes(g.info.group_id()), *removed_key,
                                                      account, g.info.membership_epoch() + 1);
-    if (auto s = impl_->publish(g, v1::ENVELOPE_TYPE_WITHDRAWAL, w.SerializeAsString()); !s) return s;
+    if (auto s = impl_->publish(g, v1::ENVELOPE_TYPE_WITHDRAWAL, w.SerializeAsString()); !s) return s.error();
     auto epoch = impl_->gms_->remove_member(as_bytes(g.info.group_id()), account);
     if (!epoch) return epoch.error();
-    if (auto s = impl_->drain_pushes(); !s) return s;
+    if (auto s = impl_->drain_pushes(); !s) return s.error();
+    const std::uint64_t generation_before = impl_->info_of(g).rn1_generation;
     if (g.info.policy().strict()) {
-        if (auto s = impl_->rotate(g, account); !s) return s;
+        if (auto s = impl_->rotate(g, account); !s) return s.error();
     }
     impl_->emit(Event{Event::Kind::notice, impl_->group_label(g), impl_->config_.account(),
                       "removed " + account + " (membership epoch " + std::to_string(*epoch) + ")"});
-    return impl_->save_group(g);
+    if (auto s = impl_->save_group(g); !s) return s.error();
+    const std::uint64_t generation = impl_->info_of(g).rn1_generation;
+    return RemoveOutcome{impl_->group_label(g), account, *epoch, generation != generation_before, generation};
 }
 
-Status Member::leave(const std::string& group) {
+Result<LeaveOutcome> Member::leave(const std::string& group) {
     if (auto synced = impl_->sync(); !synced) return synced.error();
     auto found = impl_->find_group(group);
     if (!found) return found.error();
@@ -589,18 +653,26 @@ Status Member::leave(const std::string& group) {
         const v1::Withdrawal w =
             member::make_withdrawal(impl_->identity_, as_bytes(g.info.group_id()), impl_->identity_.public_key(),
                                     impl_->config_.account(), g.info.membership_epoch() + 1);
-        if (auto s = impl_->publish(g, v1::ENVELOPE_TYPE_WITHDRAWAL, w.SerializeAsString()); !s) return s;
+        if (auto s = impl_->publish(g, v1::ENVELOPE_TYPE_WITHDRAWAL, w.SerializeAsString()); !s) return s.error();
     }
     auto epoch = impl_->gms_->leave(as_bytes(g.info.group_id()));
     if (!epoch) return epoch.error();
-    return impl_->mark_removed(g, "you left");
+    const std::string label = impl_->group_label(g);
+    if (auto s = impl_->mark_removed(g, "you left"); !s) return s.error();
+    return LeaveOutcome{label, *epoch};
 }
 
-Status Member::rotate_rn1(const std::string& group) {
+Result<RotateOutcome> Member::rotate_rn1(const std::string& group) {
     if (auto synced = impl_->sync(); !synced) return synced.error();
     auto found = impl_->find_group(group);
     if (!found) return found.error();
-    return impl_->rotate(**found, {});
+    Impl::Group& g = **found;
+    const std::uint64_t before = g.keys && g.keys->has_rn1() ? g.keys->rn1s().rbegin()->first : 0;
+    if (auto s = impl_->rotate(g, {}); !s) return s.error();
+    const std::uint64_t after = g.keys && g.keys->has_rn1() ? g.keys->rn1s().rbegin()->first : 0;
+    // A lost race leaves the held generations as they were; the winner's arrives later.
+    const bool won = after > before;
+    return RotateOutcome{impl_->group_label(g), won, won ? after : g.rn1_claims.current()};
 }
 
 Result<Member::CurrentKeys> Member::current_keys(const std::string& group) {

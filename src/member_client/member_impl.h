@@ -54,6 +54,8 @@ class Member::Impl {
     Status publish(Group& g, v1::EnvelopeType type, const std::string& payload);
     Status send_text(Group& g, const std::string& text);
     GroupInfo info_of(const Group& g) const;
+    // info_of, with the name the invitation sealed while RN1 (which carries it too) is awaited.
+    GroupInfo listed_info_of(const Group& g);
     std::string group_label(const Group& g) const;
 
     // --- sync.cpp ---

@@ -504,8 +504,9 @@ void Member::Impl::on_invitation(const v1::Envelope& envelope) {
     if (s && inv->inviter_key() != envelope.sender_key())
         s = make_error(Errc::auth_failed, "invitation sender differs from the relay-authenticated sender");
     if (s) s = check_contact(inv->inviter_account(), inv->inviter_key());
-    if (!s) {
-        refuse({}, "invitation", s.error());
+    auto name = s ? member::open_invitation_group_name(*inv, identity_) : Result<crypto::GroupName>(s.error());
+    if (!name) {
+        refuse({}, "invitation", name.error());
         return;
     }
     if (auto it = groups_.find(inv->group_id());
@@ -513,12 +514,13 @@ void Member::Impl::on_invitation(const v1::Envelope& envelope) {
         return;
     v1::ReceivedInvitation record;
     *record.mutable_invitation() = *inv;
+    record.set_group_name(name->str());
     (void)member_client::put_message(vault_, "invitation", id_hex(inv->group_id()), record);
     std::string rights;
     if (inv->rights().may_invite()) rights += " may_invite";
     if (inv->rights().may_remove()) rights += " may_remove";
     emit(Event{Event::Kind::notice, id_hex(inv->group_id()).substr(0, 8), inv->inviter_account(),
-               inv->inviter_account() + " invites you to group " + id_hex(inv->group_id()).substr(0, 8) +
+               inv->inviter_account() + " invites you to «" + name->str() + "»" +
                    (rights.empty() ? "" : " with" + rights) + "; `twofold accept " +
                    id_hex(inv->group_id()).substr(0, 8) + "`"});
 }

@@ -181,6 +181,7 @@ TEST_F(MemberE2e, PaperFlowsFormAddWithdraw) {
     ASSERT_EQ(invitations->size(), 1u);
     EXPECT_EQ((*invitations)[0].inviter, "alice");
     EXPECT_EQ((*invitations)[0].group_id, created->id);
+    EXPECT_EQ((*invitations)[0].group_name, "paper");
     EXPECT_TRUE((*invitations)[0].rights.may_invite);
     EXPECT_FALSE((*invitations)[0].rights.may_remove);
     ASSERT_TRUE(bob->accept("alice").ok());
@@ -188,7 +189,7 @@ TEST_F(MemberE2e, PaperFlowsFormAddWithdraw) {
     ASSERT_TRUE(bob_waiting.ok());
     ASSERT_EQ(bob_waiting->size(), 1u);
     EXPECT_EQ((*bob_waiting)[0].state, "awaiting-keys");  // neither RN1 nor membership yet
-    EXPECT_EQ((*bob_waiting)[0].name, "");
+    EXPECT_EQ((*bob_waiting)[0].name, "paper");  // as the invitation sealed it, before RN1
     const auto answered = sync(*alice);
     EXPECT_TRUE(has_event(answered, Kind::notice, "bob accepted: RN1 sent, GMS notified")) << describe(answered);
     EXPECT_TRUE(has_event(answered, Kind::notice, "bob joined")) << describe(answered);
@@ -692,8 +693,8 @@ TEST_F(MemberE2e, AcceptanceWithAnotherKeyIsRefused) {
     const auto swapped = crypto::SigningKey::generate();
     const Bytes gid(16, 7);
     v1::MembershipStatement statement;
-    const v1::Invitation sent =
-        member::make_invitation(inviter, "alice", gid, v1::Rights{}, invitee.public_key(), statement);
+    const v1::Invitation sent = *member::make_invitation(inviter, "alice", gid, *crypto::GroupName::parse("ops"),
+                                                         v1::Rights{}, invitee.public_key(), statement);
     EXPECT_TRUE(member::verify_acceptance(member::make_acceptance(invitee, "bob", sent), sent).ok());
     auto bad = member::verify_acceptance(member::make_acceptance(swapped, "bob", sent), sent);
     ASSERT_FALSE(bad.ok());
@@ -873,11 +874,13 @@ TEST_F(MemberE2e, ConcurrentRn1RotationsConverge) {
     Status a_status, b_status;
     std::thread ta([&] {
         start.arrive_and_wait();
-        a_status = alice->rotate_rn1("race");
+        auto rotated = alice->rotate_rn1("race");
+        a_status = rotated ? Status{} : Status(rotated.error());
     });
     std::thread tb([&] {
         start.arrive_and_wait();
-        b_status = bob->rotate_rn1("race");
+        auto rotated = bob->rotate_rn1("race");
+        b_status = rotated ? Status{} : Status(rotated.error());
     });
     ta.join();
     tb.join();

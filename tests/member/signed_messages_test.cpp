@@ -32,7 +32,7 @@ struct Parties {
     }
 
     v1::Invitation invitation(v1::Rights rights, const v1::MembershipStatement& st) const {
-        return make_invitation(alice, "alice", group, rights, bob.public_key(), st);
+        return *make_invitation(alice, "alice", group, *crypto::GroupName::parse("ops"), rights, bob.public_key(), st);
     }
 };
 
@@ -108,6 +108,40 @@ TEST(InvitationTest, ExpiredStatementIsRefused) {
     auto s = verify_invitation(inv, p.bob.public_key(), p.gms.public_key(), kNow);
     ASSERT_FALSE(s);
     EXPECT_EQ(s.error().code, Errc::stale_epoch);
+}
+
+// The invitee sees the group's name; only its identity key opens it, and the inviter signs it.
+TEST(InvitationTest, GroupNameOpensForTheInviteeOnly) {
+    Parties p;
+    const auto inv = p.invitation(rights(true, false), p.statement_for(p.alice, "alice", true, true));
+    auto name = open_invitation_group_name(inv, p.bob);
+    ASSERT_TRUE(name);
+    EXPECT_EQ(name->str(), "ops");
+    EXPECT_EQ(inv.sealed_group_name().find("ops"), std::string::npos);  // not in the clear
+
+    auto wrong = open_invitation_group_name(inv, p.alice);
+    ASSERT_FALSE(wrong);
+    EXPECT_EQ(wrong.error().code, Errc::auth_failed);
+}
+
+TEST(InvitationTest, SwappedGroupNameBreaksTheSignature) {
+    Parties p;
+    auto inv = p.invitation(rights(false, false), p.statement_for(p.alice, "alice", true, true));
+    const auto other = p.invitation(rights(false, false), p.statement_for(p.alice, "alice", true, true));
+    inv.set_sealed_group_name(other.sealed_group_name());  // a relay swapping in another sealed name
+    auto s = verify_invitation(inv, p.bob.public_key(), p.gms.public_key(), kNow);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code, Errc::auth_failed);
+}
+
+TEST(InvitationTest, TamperedSealedGroupNameDoesNotOpen) {
+    Parties p;
+    auto inv = p.invitation(rights(false, false), p.statement_for(p.alice, "alice", true, true));
+    std::string sealed = inv.sealed_group_name();
+    sealed.back() = static_cast<char>(sealed.back() ^ 1);
+    inv.set_sealed_group_name(sealed);
+    EXPECT_FALSE(verify_invitation(inv, p.bob.public_key(), p.gms.public_key(), kNow));
+    EXPECT_EQ(open_invitation_group_name(inv, p.bob).error().code, Errc::auth_failed);
 }
 
 TEST(AcceptanceTest, AnswersTheInvitation) {
