@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 
@@ -81,7 +82,8 @@ std::string read_file(const std::filesystem::path& p) {
 // mosquitto with the plugin, its own directory, TLS certificate and config; gone with the object.
 class Broker {
   public:
-    explicit Broker(const crypto::SignPublicKey& gms_key) {
+    // `gms_key_hex` as written into the config (tests of a bad config pass anything).
+    explicit Broker(const std::string& gms_key_hex) {
         static int counter = 0;
         dir_ = std::filesystem::temp_directory_path() /
                ("twofold-mqtt-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
@@ -99,7 +101,7 @@ class Broker {
             << "certfile " << cafile() << "\nkeyfile " << (dir_ / "key.pem").string() << "\n"
             << "allow_anonymous false\n"
             << "plugin " << TWOFOLD_MQTT_PLUGIN << "\n"
-            << "plugin_opt_gms_key " << crypto::to_hex(gms_key) << "\n"
+            << "plugin_opt_gms_key " << gms_key_hex << "\n"
             << "plugin_opt_broker_name " << kBrokerName << "\n"
             << "plugin_opt_grace_seconds 1\n"
             << "persistence true\npersistence_location " << dir_.string() << "/\n"
@@ -119,7 +121,7 @@ class Broker {
         process_ = std::make_unique<proc::ChildProcess>(argv);
         const auto deadline = std::chrono::steady_clock::now() + kWait;
         while (!port_open(port)) {
-            if (std::chrono::steady_clock::now() > deadline) return;
+            if (!running() || std::chrono::steady_clock::now() > deadline) return;
             std::this_thread::sleep_for(20ms);
         }
         ready_ = true;
@@ -131,8 +133,11 @@ class Broker {
     }
     bool ready() const { return ready_; }
     bool running() const {
-        int status = 0;
-        return process_ && ::waitpid(process_->pid(), &status, WNOHANG) == 0;
+        // WNOWAIT: look without reaping, so ChildProcess still owns the pid.
+        siginfo_t info{};
+        return process_ && process_->started() &&
+               ::waitid(P_PID, static_cast<id_t>(process_->pid()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               info.si_pid == 0;
     }
     std::string cafile() const { return (dir_ / "cert.pem").string(); }
     std::filesystem::path log_path() const { return dir_ / "mosquitto.log"; }
@@ -283,7 +288,7 @@ class BrokerTest : public ::testing::Test {
 
     int markers_ = 0;
     crypto::SigningKey gms = crypto::SigningKey::generate();
-    Broker broker{gms.public_key()};
+    Broker broker{crypto::to_hex(gms.public_key())};
     std::string group = group_id('g');
     std::string topic = group_topic(group);
     std::uint64_t later = now_unix() + 3600;
@@ -420,6 +425,18 @@ TEST_F(BrokerTest, GarbageAndOversizedPublicationsAreRefusedAndTheBrokerKeepsSer
     publish_then_mark(*a, topic, "still served", *b, bob);
     EXPECT_TRUE(b->has(topic, "still served"));
     EXPECT_TRUE(broker.running());
+}
+
+TEST(BrokerConfigTest, BrokerDoesNotStartWithoutAUsableGmsKey) {
+    mosquitto_lib_init();
+    for (const std::string& bad : {std::string("not-hex"), std::string(62, 'a'), std::string(64, 'g')}) {
+        Broker broker(bad);
+        EXPECT_FALSE(broker.ready()) << bad;
+        EXPECT_FALSE(broker.running()) << bad;
+        EXPECT_NE(broker.log().find("plugin_opt_gms_key must be the GMS public key"), std::string::npos)
+            << broker.log();
+    }
+    mosquitto_lib_cleanup();
 }
 
 }  // namespace
