@@ -211,9 +211,9 @@ class Client {
         return granted_.contains(mid) ? granted_[mid] : -1;
     }
     // Waits for the PUBACK (which MQTT 3.1.1 sends for refused publications too).
-    bool publish(const std::string& topic, const std::string& payload) {
+    bool publish(const std::string& topic, const std::string& payload, bool retain = false) {
         int mid = 0;
-        if (mosquitto_publish(m_, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false) !=
+        if (mosquitto_publish(m_, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, retain) !=
             MOSQ_ERR_SUCCESS) {
             return false;
         }
@@ -367,6 +367,12 @@ TEST_F(BrokerTest, AnyoneWritesToAMailboxOnlyItsOwnerReadsIt) {
     ASSERT_TRUE(c->publish(bob.mailbox(), "invitation"));
     EXPECT_TRUE(b->wait_for(bob.mailbox(), "invitation"));
     EXPECT_TRUE(broker.log_has("another key's mailbox is not readable"));
+    // Nothing is retained: not in a mailbox, not for a later subscriber.
+    ASSERT_TRUE(c->publish(bob.mailbox(), "parked", /*retain=*/true));
+    ASSERT_TRUE(c->publish(bob.mailbox(), "after parked"));
+    ASSERT_TRUE(b->wait_for(bob.mailbox(), "after parked"));
+    EXPECT_FALSE(b->has(bob.mailbox(), "parked"));
+    EXPECT_TRUE(broker.log_has("refused retained publication on '" + bob.mailbox() + "' from client 'carol'"));
 }
 
 TEST_F(BrokerTest, ExpiredStatementEndsAnExistingSubscription) {

@@ -1,4 +1,4 @@
-// Who may publish: group topics with a valid statement, any mailbox. A publication on a
+// Who may publish: group topics with a valid statement, any mailbox, never retained. A publication on a
 // statement topic is the client presenting its statement: checked, recorded, never forwarded.
 #include "mqtt_auth/topics.h"
 #include "plugin.h"
@@ -26,6 +26,13 @@ int on_publish(PluginState& state, const mosquitto_evt_acl_check& check) {
     if (!key) return MOSQ_ERR_ACL_DENIED;
     const Topic topic = classify_topic(check.topic);
     if (topic.kind == TopicKind::statement) return present(state, *key, topic, check);
+    // A retained message would be handed to every later subscriber, member or not yet: the
+    // broker would become a store of old ciphertext (and mailboxes a place to park spam).
+    if (check.retain) {
+        mosquitto_log_printf(MOSQ_LOG_NOTICE, "twofold-auth: refused retained publication on '%s' from %s", check.topic,
+                             describe(check.client).c_str());
+        return MOSQ_ERR_ACL_DENIED;
+    }
     if (auto s = state.policy.may_publish(*key, check.topic, now_ms()); !s) {
         mosquitto_log_printf(MOSQ_LOG_NOTICE, "twofold-auth: refused publication of %u bytes on '%s' from %s: %s",
                              check.payloadlen, check.topic, describe(check.client).c_str(), s.error().message.c_str());

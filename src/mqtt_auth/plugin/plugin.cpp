@@ -4,6 +4,7 @@
 //   plugin_opt_broker_name <the name tokens must carry>
 //   plugin_opt_grace_seconds <grace for a superseded epoch; default 120, as the relay>
 // Only a public key: the plugin holds no secret.
+#include <charconv>
 #include <chrono>
 #include <exception>
 #include <memory>
@@ -102,7 +103,14 @@ __attribute__((visibility("default"))) int mosquitto_plugin_init(mosquitto_plugi
             return MOSQ_ERR_INVAL;
         }
         std::uint64_t grace_seconds = kDefaultGraceSeconds;
-        if (!o.grace_seconds.empty()) grace_seconds = std::stoull(std::string(o.grace_seconds));
+        if (!o.grace_seconds.empty()) {
+            const auto* end = o.grace_seconds.data() + o.grace_seconds.size();
+            if (std::from_chars(o.grace_seconds.data(), end, grace_seconds).ptr != end) {
+                mosquitto_log_printf(MOSQ_LOG_ERR,
+                                     "twofold-auth: plugin_opt_grace_seconds must be a number of seconds");
+                return MOSQ_ERR_INVAL;
+            }
+        }
         auto state = std::make_unique<PluginState>(gms_key, grace_seconds * 1000, std::string(o.broker_name));
         state->id = id;
         if (mosquitto_callback_register(id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr, state.get()) !=
