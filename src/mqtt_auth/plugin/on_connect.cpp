@@ -1,0 +1,33 @@
+// Who may connect: a client whose username is its identity key in hex and whose password is a
+// token signed by that key for this broker, still fresh (mqtt_auth/token.h).
+#include "mqtt_auth/token.h"
+#include "plugin.h"
+
+namespace twofold::mqtt_auth::plugin {
+
+int on_basic_auth(int, void* event_data, void* userdata) {
+    const auto& state = *static_cast<PluginState*>(userdata);
+    const auto& auth = *static_cast<mosquitto_evt_basic_auth*>(event_data);
+    if (!auth.username || !auth.password) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "twofold-auth: refused connection of %s: no username or password",
+                             describe(auth.client).c_str());
+        return MOSQ_ERR_AUTH;
+    }
+    try {
+        auto identity = verify_login(auth.username, auth.password, state.broker_name, now_ms() / 1000);
+        if (!identity) {
+            mosquitto_log_printf(MOSQ_LOG_WARNING, "twofold-auth: refused connection of %s: %s",
+                                 describe(auth.client).c_str(), identity.error().message.c_str());
+            return MOSQ_ERR_AUTH;
+        }
+    } catch (const std::exception& e) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "twofold-auth: refused connection of %s: internal error: %s",
+                             describe(auth.client).c_str(), e.what());
+        return MOSQ_ERR_AUTH;
+    }
+    mosquitto_log_printf(MOSQ_LOG_INFO, "twofold-auth: accepted %s as %s", describe(auth.client).c_str(),
+                         auth.username);
+    return MOSQ_ERR_SUCCESS;
+}
+
+}  // namespace twofold::mqtt_auth::plugin

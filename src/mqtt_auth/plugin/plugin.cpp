@@ -1,0 +1,141 @@
+// Entry points: mosquitto 2.0's v5 plugin API. Configured from the broker's file:
+//   plugin /path/to/twofold-mosquitto-auth.so
+//   plugin_opt_gms_key <the GMS's statement signing public key, 64 hex digits>
+//   plugin_opt_broker_name <the name tokens must carry>
+//   plugin_opt_grace_seconds <grace for a superseded epoch; default 120, as the relay>
+// Only a public key: the plugin holds no secret.
+#include <charconv>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <string_view>
+
+#include "crypto/hex.h"
+#include "mqtt_auth/token.h"
+#include "plugin.h"
+
+namespace twofold::mqtt_auth::plugin {
+
+namespace {
+
+constexpr std::uint64_t kDefaultGraceSeconds = 120;
+
+int on_acl_check(int, void* event_data, void* userdata) {
+    auto& state = *static_cast<PluginState*>(userdata);
+    const auto& check = *static_cast<mosquitto_evt_acl_check*>(event_data);
+    try {
+        switch (check.access) {
+            case MOSQ_ACL_SUBSCRIBE: return on_subscribe(state, check);
+            case MOSQ_ACL_READ: return on_deliver(state, check);
+            case MOSQ_ACL_WRITE: return on_publish(state, check);
+            case MOSQ_ACL_UNSUBSCRIBE: return MOSQ_ERR_SUCCESS;
+            default: break;
+        }
+    } catch (const std::exception& e) {
+        // An exception must not cross into the broker's C code: refuse this one request.
+        mosquitto_log_printf(MOSQ_LOG_ERR, "twofold-auth: refused %s: internal error: %s",
+                             describe(check.client).c_str(), e.what());
+    }
+    return MOSQ_ERR_ACL_DENIED;
+}
+
+struct Options {
+    std::string_view gms_key, broker_name, grace_seconds;
+};
+
+Options read_options(const mosquitto_opt* options, int count) {
+    Options o;
+    for (int i = 0; i < count; ++i) {
+        const std::string_view key = options[i].key;
+        if (key == "gms_key") o.gms_key = options[i].value;
+        if (key == "broker_name") o.broker_name = options[i].value;
+        if (key == "grace_seconds") o.grace_seconds = options[i].value;
+    }
+    return o;
+}
+
+}  // namespace
+
+std::uint64_t now_ms() {
+    using namespace std::chrono;
+    return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+std::optional<relay::MemberKey> client_key(mosquitto* client) {
+    const char* username = mosquitto_client_username(client);
+    if (!username) return std::nullopt;
+    auto raw = crypto::from_hex(username, "username");
+    if (!raw || raw->size() != crypto::kSignPublicKeyBytes) return std::nullopt;
+    return relay::MemberKey(raw->begin(), raw->end());
+}
+
+std::string describe(mosquitto* client) {
+    const char* id = mosquitto_client_id(client);
+    const char* address = mosquitto_client_address(client);
+    return std::string("client '") + (id ? id : "") + "' from " + (address ? address : "?");
+}
+
+}  // namespace twofold::mqtt_auth::plugin
+
+using namespace twofold::mqtt_auth::plugin;
+
+extern "C" {
+
+__attribute__((visibility("default"))) int mosquitto_plugin_version(int count, const int* versions) {
+    for (int i = 0; i < count; ++i) {
+        if (versions[i] == 5) return 5;
+    }
+    return -1;
+}
+
+__attribute__((visibility("default"))) int mosquitto_plugin_init(mosquitto_plugin_id_t* id, void** userdata,
+                                                                 mosquitto_opt* options, int option_count) {
+    try {
+        const Options o = read_options(options, option_count);
+        twofold::crypto::SignPublicKey gms_key{};
+        if (!twofold::crypto::from_hex(o.gms_key, gms_key, "plugin_opt_gms_key")) {
+            mosquitto_log_printf(MOSQ_LOG_ERR,
+                                 "twofold-auth: plugin_opt_gms_key must be the GMS public key, 64 hex digits");
+            return MOSQ_ERR_INVAL;
+        }
+        if (!twofold::mqtt_auth::valid_broker_name(o.broker_name)) {
+            mosquitto_log_printf(MOSQ_LOG_ERR, "twofold-auth: plugin_opt_broker_name must be a host name");
+            return MOSQ_ERR_INVAL;
+        }
+        std::uint64_t grace_seconds = kDefaultGraceSeconds;
+        if (!o.grace_seconds.empty()) {
+            const auto* end = o.grace_seconds.data() + o.grace_seconds.size();
+            if (std::from_chars(o.grace_seconds.data(), end, grace_seconds).ptr != end) {
+                mosquitto_log_printf(MOSQ_LOG_ERR,
+                                     "twofold-auth: plugin_opt_grace_seconds must be a number of seconds");
+                return MOSQ_ERR_INVAL;
+            }
+        }
+        auto state = std::make_unique<PluginState>(gms_key, grace_seconds * 1000, std::string(o.broker_name));
+        state->id = id;
+        if (mosquitto_callback_register(id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr, state.get()) !=
+                MOSQ_ERR_SUCCESS ||
+            mosquitto_callback_register(id, MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr, state.get()) !=
+                MOSQ_ERR_SUCCESS) {
+            return MOSQ_ERR_UNKNOWN;
+        }
+        mosquitto_log_printf(MOSQ_LOG_NOTICE, "twofold-auth: loaded for broker '%s', grace %llu s",
+                             state->broker_name.c_str(), static_cast<unsigned long long>(grace_seconds));
+        *userdata = state.release();
+        return MOSQ_ERR_SUCCESS;
+    } catch (const std::exception& e) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "twofold-auth: cannot start: %s", e.what());
+        return MOSQ_ERR_INVAL;
+    }
+}
+
+__attribute__((visibility("default"))) int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*, int) {
+    std::unique_ptr<PluginState> state(static_cast<PluginState*>(userdata));
+    if (state) {
+        mosquitto_callback_unregister(state->id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr);
+        mosquitto_callback_unregister(state->id, MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr);
+    }
+    return MOSQ_ERR_SUCCESS;
+}
+
+}  // extern "C"
