@@ -76,7 +76,7 @@ Result<InviteCode> InviteCode::parse(std::string_view typed) {
 
     if (parts.size() != 1 + kInviteCodeWords) {
         wipe_parts();
-        return malformed("expected a number and two words, like 3-otter-lantern (got " + std::to_string(parts.size()) +
+        return malformed("expected a number and two words, like 3-acorn-lantern (got " + std::to_string(parts.size()) +
                          " parts)");
     }
     const std::string& digits = parts[0];

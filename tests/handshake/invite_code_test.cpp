@@ -97,8 +97,19 @@ TEST(InviteCode, MalformedCodesNameThePartAndNeverEchoIt) {
         ASSERT_FALSE(r.ok()) << c.typed;
         EXPECT_EQ(r.error().code, Errc::malformed) << c.typed;
         EXPECT_NE(r.error().message.find(c.says), std::string::npos) << c.typed << ": " << r.error().message;
-        EXPECT_EQ(r.error().message.find("tulip"), std::string::npos) << "a code is secret: " << r.error().message;
-        EXPECT_EQ(r.error().message.find("harb"), std::string::npos) << "a code is secret: " << r.error().message;
+        // The code is a password: no word of what was typed may reach the message.
+        std::string word;
+        for (const char* p = c.typed;; ++p) {
+            if (*p >= 'a' && *p <= 'z') {
+                word += *p;
+                continue;
+            }
+            if (!word.empty()) {
+                EXPECT_EQ(r.error().message.find(word), std::string::npos) << r.error().message;
+            }
+            word.clear();
+            if (*p == '\0') break;
+        }
     }
     auto huge = InviteCode::parse(std::string(65, '7'));
     ASSERT_FALSE(huge.ok());
