@@ -26,6 +26,9 @@ void NoiseCipherState::initialize_key(std::span<const std::uint8_t, kNoiseKeyByt
 }
 
 Result<Bytes> NoiseCipherState::encrypt_with_ad(ByteView ad, ByteView plaintext) {
+    if (plaintext.size() > kNoiseMaxMessageBytes - kNoiseTagBytes) {
+        return make_error(Errc::too_large, "noise: ciphertext would exceed the 65535-byte message limit");
+    }
     if (!key_) return Bytes(plaintext.begin(), plaintext.end());
     if (nonce_ == kNoiseMaxNonce) return make_error(Errc::invalid_argument, "noise: cipher nonce exhausted");
     crypto::ensure_sodium_initialised();
@@ -39,6 +42,9 @@ Result<Bytes> NoiseCipherState::encrypt_with_ad(ByteView ad, ByteView plaintext)
 }
 
 Result<crypto::SecretBuffer> NoiseCipherState::decrypt_with_ad(ByteView ad, ByteView ciphertext) {
+    if (ciphertext.size() > kNoiseMaxMessageBytes) {
+        return make_error(Errc::too_large, "noise: ciphertext longer than the 65535-byte message limit");
+    }
     if (!key_) return crypto::SecretBuffer::copy_of(ciphertext);
     if (nonce_ == kNoiseMaxNonce) return make_error(Errc::invalid_argument, "noise: cipher nonce exhausted");
     if (ciphertext.size() < kNoiseTagBytes) {

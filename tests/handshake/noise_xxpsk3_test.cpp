@@ -199,6 +199,31 @@ TEST(NoiseXXpsk3, FreshEphemeralsAgreeAndDiffer) {
     EXPECT_NE(run(), run());  // random ephemerals: no two handshakes alike
 }
 
+TEST(NoiseXXpsk3, TransportRefusesTamperedTruncatedAndOversizedMessages) {
+    auto p = vector_pair(vector());
+    for (int i = 0; i < kNoiseXXpsk3MessageCount; ++i) {
+        auto& writer = i % 2 == 0 ? p.initiator : p.responder;
+        ASSERT_TRUE(reader_of(p, i).read_message(*writer.write_message({})).ok());
+    }
+    auto ti = p.initiator.finish();
+    auto tr = p.responder.finish();
+    ASSERT_TRUE(ti.ok() && tr.ok());
+    auto sent = ti->send.encrypt_with_ad({}, as_bytes("RN1"));
+    ASSERT_TRUE(sent.ok());
+    Bytes tampered = *sent;
+    tampered.back() ^= 0x01;
+    auto bad = tr->receive.decrypt_with_ad({}, tampered);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().code, Errc::auth_failed);
+    EXPECT_EQ(tr->receive.nonce(), 0u);  // a refused message does not use up a nonce
+    EXPECT_EQ(tr->receive.decrypt_with_ad({}, Bytes(sent->begin(), sent->begin() + 15)).error().code, Errc::truncated);
+    EXPECT_TRUE(tr->receive.decrypt_with_ad({}, *sent).ok());   // the genuine one still opens
+    EXPECT_FALSE(tr->receive.decrypt_with_ad({}, *sent).ok());  // and only once: the nonce moved on
+    EXPECT_EQ(tr->receive.decrypt_with_ad({}, Bytes(65536, 0)).error().code, Errc::too_large);
+    EXPECT_EQ(ti->send.encrypt_with_ad({}, Bytes(65535 - 16 + 1, 0)).error().code, Errc::too_large);
+    EXPECT_TRUE(ti->send.encrypt_with_ad({}, Bytes(65535 - 16, 0)).ok());
+}
+
 TEST(NoiseXXpsk3, OutOfTurnIsRefused) {
     auto p = vector_pair(vector());
     EXPECT_FALSE(p.responder.write_message({}).ok());
