@@ -178,3 +178,43 @@ TEST(Readmission, AMemberRemovedAndAddedBackIsAMemberAgain) {
 }
 
 }  // namespace twofold::testing
+
+namespace twofold::testing {
+
+// Causality for the member who acts: what alice sends after her own command admitted bob is in
+// an epoch bob can open — whether the admission and the send were one command or two — though
+// bob, having accepted, is away until after both.
+TEST(Causality, WhatTheInviterSendsAfterTheAdmissionReachesTheNewMember) {
+    Deployment d;
+    ASSERT_TRUE(d.start());
+    auto alice = d.member("alice");
+    auto bob = d.member("bob");
+    auto carol = d.member("carol");
+    ASSERT_TRUE(alice && bob && carol);
+    ASSERT_TRUE(alice->create_group("ops", {}).ok());
+    ASSERT_TRUE(alice->invite("ops", "bob", {}).ok());
+    ASSERT_TRUE(bob->accept("alice").ok());
+    bob.reset();  // closes his laptop
+    // One command: the send's own sync admits bob (GMS add, RN1 sealed to him), then sends.
+    ASSERT_TRUE(alice->send("ops", "welcome bob").ok());
+    // Two commands: an admission by sync, then a send.
+    ASSERT_TRUE(alice->invite("ops", "carol", {}).ok());
+    ASSERT_TRUE(carol->accept("alice").ok());
+    carol.reset();
+    const auto answered = sync(*alice);
+    ASSERT_TRUE(has_event(answered, Kind::notice, "carol accepted: RN1 sent")) << describe(answered);
+    ASSERT_TRUE(alice->send("ops", "welcome carol").ok());
+
+    bob = d.reopen("bob");
+    ASSERT_TRUE(bob);
+    const auto bob_got = recv(*bob, "ops");
+    EXPECT_NE(message_with(bob_got, "welcome bob"), nullptr) << describe(bob_got);
+    EXPECT_NE(message_with(bob_got, "welcome carol"), nullptr) << describe(bob_got);
+    carol = d.reopen("carol");
+    ASSERT_TRUE(carol);
+    const auto carol_got = recv(*carol, "ops");
+    EXPECT_EQ(message_with(carol_got, "welcome bob"), nullptr) << "carol reads from before her join";
+    EXPECT_NE(message_with(carol_got, "welcome carol"), nullptr) << describe(carol_got);
+}
+
+}  // namespace twofold::testing
