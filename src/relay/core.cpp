@@ -272,8 +272,9 @@ void RelayCore::on_send(ConnId id, Conn& c, const v1::RelayRequest& r, std::uint
 void RelayCore::store_envelope(ConnId id, std::uint64_t request_id, StoredEnvelope envelope,
                                std::vector<MemberKey> recipients, std::vector<Outgoing>& out) {
     auto stored = store_.insert(envelope, recipients);
-    if (!stored)
+    if (!stored) {
         return out.push_back(error_to(id, request_id, v1::ERROR_CODE_INTERNAL, "the relay could not store it"));
+    }
     dirty_ = true;
     envelope.id = *stored;
     for (const auto& m : recipients) queued_bytes_[m] += envelope.payload.size();
@@ -295,17 +296,19 @@ void RelayCore::on_subscribe(ConnId id, Conn& c, const v1::RelayRequest& r, std:
                                       "subscribe.statement.member_since " + std::to_string(statement.member_since()) +
                                           " is after its epoch " + std::to_string(statement.epoch())));
     }
-    if (auto s = admit(c, statement, group, now_ms); !s) return out.push_back(error_to(id, r.request_id(), s.error()));
-    const Subscription subscription{group, c.key, statement.epoch(), statement.member_since()};
+    // A statement of a membership before a re-admission (still within its grace) would make the
+    // member eligible again for what was sent while it was out: refused before anything else.
     const std::uint64_t served_since = memberships_.member_since(group, c.key);
-    const auto change = memberships_.subscribe(subscription);
-    if (change == Memberships::Change::earlier) {
+    if (statement.member_since() != 0 && statement.member_since() < served_since) {
         return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_STALE_EPOCH,
                                       "membership statement is from an earlier membership (member_since " +
                                           std::to_string(statement.member_since()) +
                                           "; the relay serves this member from " + std::to_string(served_since) +
                                           "): fetch a current statement"));
     }
+    if (auto s = admit(c, statement, group, now_ms); !s) return out.push_back(error_to(id, r.request_id(), s.error()));
+    const Subscription subscription{group, c.key, statement.epoch(), statement.member_since()};
+    const auto change = memberships_.subscribe(subscription);
     if (change != Memberships::Change::none) {
         Status saved = store_.save_subscription(subscription);
         if (saved && change == Memberships::Change::admitted) saved = admit_membership(subscription);

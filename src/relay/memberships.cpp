@@ -14,7 +14,6 @@ Memberships::Change Memberships::subscribe(const Subscription& s) {
         return s.member_since == 0 ? Change::epoch : Change::admitted;
     }
     Served& served = it->second;
-    if (s.member_since != 0 && s.member_since < served.member_since) return Change::earlier;
     if (s.member_since > served.member_since) {
         served = Served{s.epoch, s.member_since};
         return Change::admitted;

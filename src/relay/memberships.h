@@ -21,13 +21,13 @@ class Memberships {
         none,      // nothing new to persist
         epoch,     // the same membership, a newer statement epoch
         admitted,  // a membership not served before: owed the stored envelopes from member_since
-        earlier,   // a statement of a membership older than one already served: refuse it
     };
 
     void load(const std::vector<Subscription>& subscriptions);
 
-    // Records the subscription unless it is `earlier`. A member_since of 0 (a GMS older than the
-    // field) never admits: the subscription only receives what is published from now on.
+    // Records the subscription. A member_since of 0 (a GMS older than the field) never admits:
+    // the subscription only receives what is published from now on. One older than the served
+    // membership's changes nothing but the epoch (the caller refuses such statements first).
     Change subscribe(const Subscription& subscription);
 
     // The membership epoch this member is served from in the group (0: unknown, everything).

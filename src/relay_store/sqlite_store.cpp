@@ -135,14 +135,16 @@ Result<std::uint64_t> SqliteStore::insert(const StoredEnvelope& e, std::span<con
     ins.reset();
     ins.bind(1, std::int64_t{e.type}).bind(2, blob(e.sender_key)).bind(5, blob(e.payload)).bind(6, i64(e.expires_ms));
     ins.bind(7, i64(e.epoch));
-    if (e.recipient_key.empty())
+    if (e.recipient_key.empty()) {
         ins.bind_null(3);
-    else
+    } else {
         ins.bind(3, blob(e.recipient_key));
-    if (e.group_id.empty())
+    }
+    if (e.group_id.empty()) {
         ins.bind_null(4);
-    else
+    } else {
         ins.bind(4, blob(e.group_id));
+    }
     if (auto s = ins.run(); !s) return s.error();
     const std::int64_t id = db_.last_insert_rowid();
     auto& del = st_->insert_delivery;

@@ -317,7 +317,7 @@ TEST_F(CoreTest, LateJoinerIsOwedEveryEnvelopeFromItsEpochAndNoneBefore) {
 
     const ConnId b = join(bob_);
     ASSERT_TRUE(ask(b, subscribe(group_, member_of(bob_, 2, 2))).has_ok());
-    EXPECT_EQ(payloads(b), (std::vector<std::string>{"welcome bob", "hi from carol"}));
+    ASSERT_EQ(payloads(b), (std::vector<std::string>{"welcome bob", "hi from carol"}));
     EXPECT_LT(inbox_[b][0].id(), inbox_[b][1].id());
 
     const ConnId d = join(dave_);
