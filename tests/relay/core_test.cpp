@@ -372,6 +372,17 @@ TEST_F(CoreTest, ReadmittedMemberIsOwedOnlyWhatFollowsItsReadmission) {
     EXPECT_TRUE(inbox_[b3].empty()) << "the removal-time rows came back";
 }
 
+// A GMS-signed statement whose membership would begin after its own epoch makes no sense: it is
+// refused with the field named, and the member's next, sound statement still works.
+TEST_F(CoreTest, StatementWhoseMemberSinceIsAfterItsEpochIsMalformed) {
+    const ConnId b = join(bob_);
+    auto odd = ask(b, subscribe(group_, member_of(bob_, 2, 3)));
+    ASSERT_TRUE(odd.has_error());
+    EXPECT_EQ(odd.error().code(), v1::ERROR_CODE_MALFORMED);
+    EXPECT_NE(odd.error().message().find("member_since"), std::string::npos);
+    EXPECT_TRUE(ask(b, subscribe(group_, member_of(bob_, 3, 3))).has_ok());
+}
+
 // The backlog a late joiner is owed comes once: acknowledged, it is not sent again when the
 // member reconnects or shows a newer statement of the same membership.
 TEST_F(CoreTest, LateJoinersBacklogComesOnceAcrossReconnects) {
