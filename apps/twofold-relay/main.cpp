@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
     app.add_option("--gms-key", gms_key_hex, "the GMS's statement signing key, 64 hex digits (twofold-gms info)")
         ->required();
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
-    app.add_option("--ttl", ttl_s, "seconds an envelope is kept (a group's even once acknowledged, for later joiners)")->capture_default_str();
+    app.add_option("--ttl", ttl_s, "seconds an envelope is kept (a group's even once acknowledged, for later joiners)")
+        ->capture_default_str();
     app.add_option("--grace", grace_s, "seconds a statement of an older epoch stays valid after a newer one")
         ->capture_default_str();
     app.add_option("--max-envelope-bytes", core.max_envelope_bytes, "largest envelope payload")
