@@ -141,6 +141,9 @@ class Member {
 
   private:
     explicit Member(std::unique_ptr<Impl> impl);
+    Status follow_loop(const std::optional<std::string>& group, const std::function<void(const Event&)>& on_event,
+                       const std::function<std::optional<std::string>()>& outgoing,
+                       const std::function<bool()>& should_stop, std::chrono::milliseconds poll);
     std::unique_ptr<Impl> impl_;
 };
 

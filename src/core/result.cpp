@@ -13,6 +13,7 @@ const char* errc_name(Errc code) noexcept {
         case Errc::unknown: return "unknown";
         case Errc::forbidden: return "forbidden";
         case Errc::rate_limited: return "rate limited";
+        case Errc::conflict: return "conflict";
         case Errc::timeout: return "timed out";
         case Errc::unavailable: return "unavailable";
         case Errc::internal: return "internal error";

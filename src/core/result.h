@@ -22,6 +22,7 @@ enum class Errc {
     unknown,           // a referenced group, member, node or key that is not known
     forbidden,         // authenticated but not allowed
     rate_limited,      // too many requests or attempts; try again later
+    conflict,          // already exists, already a member, lost a race
     timeout,           // a peer did not answer in time
     unavailable,       // a connection could not be made or was closed
     internal,          // a failure of the system underneath (allocation, RNG, storage)

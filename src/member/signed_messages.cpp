@@ -5,6 +5,7 @@
 #include "crypto/random.h"
 #include "crypto/seal.h"
 #include "crypto/x25519.h"
+#include "member/signed_bytes.h"
 #include "wire/statement.h"
 #include "wire/validate.h"
 
@@ -16,62 +17,6 @@ constexpr std::string_view kInvitationLabel = "twofold/v1 invitation";
 constexpr std::string_view kAcceptanceLabel = "twofold/v1 acceptance";
 constexpr std::string_view kRn1DeliveryLabel = "twofold/v1 rn1 delivery";
 constexpr std::string_view kWithdrawalLabel = "twofold/v1 withdrawal";
-
-// Canonical signed bytes: label ‖ 0x00, then each field as written by these helpers. Variable
-// fields carry a length, so no two messages share an encoding.
-class SignedBytes {
-  public:
-    explicit SignedBytes(std::string_view label) : out_(label.begin(), label.end()) { out_.push_back(0x00); }
-    SignedBytes& fixed(std::string_view field) {
-        append(out_, as_bytes(field));
-        return *this;
-    }
-    SignedBytes& variable(std::string_view field) {
-        u64(field.size());
-        return fixed(field);
-    }
-    SignedBytes& u64(std::uint64_t v) {
-        for (int shift = 56; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(v >> shift));
-        return *this;
-    }
-    SignedBytes& rights(const v1::Rights& r) {
-        out_.push_back(static_cast<std::uint8_t>((r.may_invite() ? 1 : 0) | (r.may_remove() ? 2 : 0)));
-        return *this;
-    }
-    const Bytes& bytes() const noexcept { return out_; }
-
-  private:
-    Bytes out_;
-};
-
-std::string sign(const crypto::SigningKey& key, const SignedBytes& b) {
-    const crypto::Signature sig = key.sign(b.bytes());
-    return as_string(sig);
-}
-
-Status check_size(std::string_view what, const std::string& field, std::size_t size) {
-    if (field.size() != size) {
-        return make_error(Errc::malformed, std::string(what) + " must be " + std::to_string(size) + " bytes, not " +
-                                               std::to_string(field.size()));
-    }
-    return {};
-}
-
-Status check_account(std::string_view what, const std::string& account) {
-    if (account.empty() || account.size() > wire::kAccountMaxBytes) {
-        return make_error(Errc::malformed,
-                          std::string(what) + " must be 1-" + std::to_string(wire::kAccountMaxBytes) + " bytes");
-    }
-    return {};
-}
-
-Status check_signature(std::string_view what, const std::string& key, const SignedBytes& b,
-                       const std::string& signature) {
-    if (auto s = crypto::verify_signature(as_bytes(key), b.bytes(), as_bytes(signature)); !s) {
-        return make_error(Errc::auth_failed, std::string(what) + " signature does not verify");
-    }
-    return {};
-}
 
 SignedBytes invitation_bytes(const v1::Invitation& i) {
     SignedBytes b(kInvitationLabel);

@@ -7,6 +7,14 @@ namespace twofold {
 Status Member::follow(const std::optional<std::string>& group, const std::function<void(const Event&)>& on_event,
                       const std::function<std::optional<std::string>()>& outgoing,
                       const std::function<bool()>& should_stop, std::chrono::milliseconds poll) {
+    Status s = follow_loop(group, on_event, outgoing, should_stop, poll);
+    if (!s) return impl_->sync_failed(s.error());  // drops both connections; names what is pending
+    return s;
+}
+
+Status Member::follow_loop(const std::optional<std::string>& group, const std::function<void(const Event&)>& on_event,
+                           const std::function<std::optional<std::string>()>& outgoing,
+                           const std::function<bool()>& should_stop, std::chrono::milliseconds poll) {
     Impl& m = *impl_;
     auto backlog = recv(group);  // what arrived before: the store's inbox, then this sync's
     if (!backlog) return backlog.error();
@@ -28,6 +36,7 @@ Status Member::follow(const std::optional<std::string>& group, const std::functi
 
     while (!should_stop()) {
         m.events_.clear();
+        m.pending_.clear();
         auto envelope = m.relay_->receive(poll);
         if (envelope) {
             if (auto s = m.vault_.begin(); !s) return s;
@@ -44,7 +53,9 @@ Status Member::follow(const std::optional<std::string>& group, const std::functi
         if (auto s = m.retry_deferred(); !s) return s;
         if (quiet) {
             if (auto s = m.report_gaps(); !s) return s;  // nothing in flight: a gap now is a drop
+            if (auto s = m.retry_admissions(); !s) return s;
         }
+        if (m.connection_lost_) return Error{Errc::unavailable, "a server connection failed"};
         if (gid && outgoing) {
             while (auto text = outgoing()) {
                 auto it = m.groups_.find(*gid);

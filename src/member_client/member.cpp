@@ -218,6 +218,7 @@ Result<v1::MembershipStatement> Member::Impl::my_statement(Group& g) {
     if (auto s = wire::verify_statement(*fresh, gms_key_, now_unix()); !s) return s.error();
     *g.info.mutable_statement() = *fresh;
     if (fresh->epoch() > g.info.membership_epoch()) g.info.set_membership_epoch(fresh->epoch());
+    if (fresh->member_since() != 0) g.info.set_member_since(fresh->member_since());
     *g.info.mutable_rights() = fresh->rights();
     return *fresh;
 }
@@ -411,6 +412,7 @@ Result<std::vector<MemberInfo>> Member::members(const std::string& group) {
     if (auto s = impl_->save_group(**g); !s) return s.error();
     std::vector<MemberInfo> out;
     for (const auto& entry : (*g)->info.roster()) {
+        if (entry.removed_at_rn2_epoch() != 0) continue;  // kept to check its old messages, not a member
         auto key = sign_key_of(entry.identity_key(), "member key");
         if (!key) return key.error();
         out.push_back(MemberInfo{entry.account(), member::safety_number(*key), from_proto(entry.rights())});
@@ -495,6 +497,7 @@ Status Member::accept(const std::string& which) {
     if (auto s = member_client::put_message(impl_->vault_, "invitation", chosen_name, *chosen); !s) return s;
 
     Impl::Group& g = impl_->groups_[inv.group_id()];
+    impl_->begin_membership(g);
     g.info.set_group_id(inv.group_id());
     g.info.set_state(v1::LocalGroup::STATE_AWAITING_KEYS);
     *g.info.mutable_rights() = inv.rights();

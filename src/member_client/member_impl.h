@@ -58,6 +58,8 @@ class Member::Impl {
 
     // --- sync.cpp ---
     Result<std::vector<Event>> sync();
+    Status sync_steps();
+    Error sync_failed(const Error& error);
     Status reconcile(const std::vector<v1::GroupStatus>& statuses);
     Status inquire(Group& g);
     Status handle_welcome(const v1::Welcome& welcome);
@@ -69,7 +71,6 @@ class Member::Impl {
     void on_group_message(Group& group, const v1::Envelope& envelope);
     void on_withdrawal(Group& group, const v1::Envelope& envelope);
     void on_invitation(const v1::Envelope& envelope);
-    void on_acceptance(const v1::Envelope& envelope);
     void on_rn1_delivery(const v1::Envelope& envelope);
     // A rotation's RN1 (no invitation nonce): from a current member whose claim of that
     // generation the GMS accepted.
@@ -79,6 +80,17 @@ class Member::Impl {
     Status refresh_roster(Group& g);
     Status mark_removed(Group& g, const std::string& by);
     void emit(Event event);
+
+    // --- admission.cpp: completing an admission, retried until done or refused on the merits ---
+    void on_acceptance(const v1::Envelope& envelope);
+    Status retry_admissions();
+    Status advance_admission(const std::string& nonce_hex, v1::PendingAdmission& pending);
+    Result<std::uint64_t> admitted_epoch(Group& g, const std::string& invitee_key);
+    void on_admission_refusal(const v1::Envelope& envelope);
+    std::string inviter_account(const Group& g);
+    void begin_membership(Group& g);  // before a re-admission's acceptance
+    // A server's failure that leaves work for the next sync: named in the sync's error.
+    void note_pending(const std::string& what, const Error& error);
 
     // The group-message path, shared by sync and follow.
     Status open_group_message(Group& g, const v1::Envelope& envelope);
@@ -104,6 +116,8 @@ class Member::Impl {
     bool fresh_login_ = false;                         // statuses_ not reconciled yet
     std::map<std::string, std::uint64_t> subscribed_;  // group id -> statement epoch shown
     std::vector<Event> events_;
+    std::vector<std::string> pending_;  // this sync's work left for the next one
+    bool connection_lost_ = false;      // a server connection failed during this sync
     bool to_inbox_ = true;  // follow() hands events straight to its caller
     std::uint64_t next_inbox_ = 0;
     crypto::SecretBuffer plaintext_;  // reused: a secure allocation per message costs syscalls

@@ -65,44 +65,87 @@ void Member::Impl::emit(Event event) {
 
 Result<std::vector<Event>> Member::Impl::sync() {
     events_.clear();
-    if (auto s = connect(); !s) return s.error();
+    pending_.clear();
+    connection_lost_ = false;
+    // Connections kept from an earlier operation may have died meanwhile (a server restarted):
+    // then one fresh attempt, which picks up where the store says this member is.
+    const bool reused = gms_ || relay_;
+    Status s = sync_steps();
+    if (!s && reused && (s.error().code == Errc::unavailable || connection_lost_)) {
+        gms_.reset();
+        relay_.reset();
+        pending_.clear();
+        connection_lost_ = false;
+        s = sync_steps();
+    }
+    if (!s) return sync_failed(s.error());
+    if (connection_lost_) return sync_failed(Error{Errc::unavailable, "a server connection failed"});
+    return events_;
+}
+
+// A connection that failed part-way: both are dropped (the next operation connects afresh) and
+// the error says what is left and that the next sync retries it. What was done is in the store.
+Error Member::Impl::sync_failed(const Error& error) {
+    gms_.reset();
+    relay_.reset();
+    std::string text = "stopped part-way: " + error.message;
+    if (!pending_.empty()) {
+        text += "; left pending, retried at the next sync:";
+        for (std::size_t i = 0; i < pending_.size(); ++i) text += (i == 0 ? " " : "; ") + pending_[i];
+    }
+    return Error{error.code, text};
+}
+
+namespace {
+
+// Which server's connection an error came from, for the one line the user sees.
+Status from(const char* server, Status s) {
+    if (s || s.error().message.find(server) != std::string::npos) return s;
+    return Error{s.error().code, std::string(server) + ": " + s.error().message};
+}
+
+}  // namespace
+
+Status Member::Impl::sync_steps() {
+    if (auto s = connect(); !s) return s;
     if (fresh_login_) {
-        if (auto s = reconcile(statuses_); !s) return s.error();
+        if (auto s = reconcile(statuses_); !s) return from("GMS", s);
         fresh_login_ = false;
     }
-    if (auto s = drain_pushes(); !s) return s.error();
+    if (auto s = drain_pushes(); !s) return from("GMS", s);
+    if (auto s = retry_admissions(); !s || connection_lost_) return s;
     // Deliveries can make a group active (RN1 arrived), which needs a subscription, which brings
     // the group's stored messages: a few rounds settle it.
     for (int round = 0; round < 3; ++round) {
         const std::size_t before = subscribed_.size();
-        if (auto s = subscribe_all(); !s) return s.error();
-        if (auto s = drain_relay(kRelayQuiet); !s) return s.error();
-        if (auto s = retry_deferred(); !s) return s.error();
+        if (auto s = subscribe_all(); !s) return s;
+        if (auto s = drain_relay(kRelayQuiet); !s || connection_lost_) return from("relay", s);
+        if (auto s = retry_deferred(); !s) return s;
         if (subscribed_.size() == before && round > 0) break;
     }
-    if (auto s = report_gaps(); !s) return s.error();  // the relay is quiet: what is missing now was dropped
+    if (auto s = report_gaps(); !s) return s;  // the relay is quiet: what is missing now was dropped
     // Strict groups: a removal whose RN1 rotation has not arrived (a member that left cannot rotate,
     // a remover may have crashed) is rotated by a member with may_remove. The GMS orders the
     // claims, so when several try, one rotates and the others adopt its generation.
     for (auto& [gid, g] : groups_) {
         if (g.info.state() != v1::LocalGroup::STATE_ACTIVE || g.info.rotation_due_epoch() == 0) continue;
         if (g.info.rotation_due_epoch() > g.info.rn1_membership_epoch() && g.info.rights().may_remove()) {
-            if (auto s = rotate(g, g.info.rotation_excluded()); !s) return s.error();
+            if (auto s = rotate(g, g.info.rotation_excluded()); !s) return s;
         }
         if (g.info.rotation_due_epoch() <= g.info.rn1_membership_epoch() || g.info.rights().may_remove()) {
             g.info.set_rotation_due_epoch(0);
             g.info.clear_rotation_excluded();
-            if (auto s = save_group(g); !s) return s.error();
+            if (auto s = save_group(g); !s) return s;
         }
     }
     // RN1 on the long interval: whoever notices first claims the next generation.
     for (auto& [gid, g] : groups_) {
         if (g.info.state() == v1::LocalGroup::STATE_ACTIVE && g.info.rn1_since_unix() != 0 &&
             now_unix() > g.info.rn1_since_unix() + kRn1IntervalSeconds) {
-            if (auto s = rotate(g, {}); !s) return s.error();
+            if (auto s = rotate(g, {}); !s) return s;
         }
     }
-    return events_;
+    return {};
 }
 
 // The GMS's view of this member's groups (from login): learn new groups, catch up on RN2,
@@ -201,6 +244,8 @@ Status Member::Impl::handle_push(const v1::GmsResponse& push) {
     if (push.has_removed()) {
         auto it = groups_.find(push.removed().group_id());
         if (it == groups_.end()) return {};
+        // The end of an earlier membership, arriving after a re-admission: not this one's.
+        if (push.removed().membership_epoch() <= it->second.info.member_since()) return {};
         const std::string by = push.removed().by_account().empty() ? "the GMS" : push.removed().by_account();
         return mark_removed(it->second, by);
     }
@@ -210,7 +255,11 @@ Status Member::Impl::handle_push(const v1::GmsResponse& push) {
         if (it == groups_.end()) return {};
         Group& g = it->second;
         if (g.info.state() == v1::LocalGroup::STATE_REMOVED) return {};
+        // A rekey the roster has already passed (the GMS's list was newer) changes nothing in it.
+        const bool roster_behind = r.membership_epoch() > g.info.roster_epoch();
+        if (roster_behind) g.info.set_roster_epoch(r.membership_epoch());
         for (const auto& e : r.events()) {
+            if (!roster_behind) break;
             auto& roster = *g.info.mutable_roster();
             auto entry = std::find_if(roster.begin(), roster.end(),
                                       [&](const v1::RosterEntry& x) { return x.account() == e.account(); });
@@ -320,6 +369,7 @@ Status Member::Impl::refresh_roster(Group& g) {
         target->set_identity_key(st.identity_key());
         *target->mutable_rights() = st.rights();
         target->set_removed_at_rn2_epoch(0);
+        g.info.set_roster_epoch(std::max(g.info.roster_epoch(), st.epoch()));
     }
     return {};
 }
@@ -432,6 +482,9 @@ void Member::Impl::on_withdrawal(Group& group, const v1::Envelope& envelope) {
         return;
     }
     if (w->removed_key() == as_string(identity_.public_key())) {
+        // Each withdrawal ends the membership it names by epoch: one from before this member's
+        // latest join ended an earlier membership, not this one.
+        if (w->epoch() <= group.info.member_since()) return;
         (void)mark_removed(group, sender->account());
     } else {
         if (group.info.policy().strict() && w->epoch() > group.info.rn1_membership_epoch()) {
@@ -468,57 +521,6 @@ void Member::Impl::on_invitation(const v1::Envelope& envelope) {
                inv->inviter_account() + " invites you to group " + id_hex(inv->group_id()).substr(0, 8) +
                    (rights.empty() ? "" : " with" + rights) + "; `twofold accept " +
                    id_hex(inv->group_id()).substr(0, 8) + "`"});
-}
-
-void Member::Impl::on_acceptance(const v1::Envelope& envelope) {
-    auto a = parse_payload<v1::Acceptance>(envelope);
-    if (!a) {
-        refuse({}, "acceptance", a.error());
-        return;
-    }
-    v1::SentInvitation sent;
-    const std::string nonce_hex = crypto::to_hex(as_bytes(a->invitation_nonce()));
-    auto found = member_client::get_message(vault_, "sent", nonce_hex, sent);
-    if (!found || !*found) {
-        refuse({}, "acceptance", Error{Errc::unknown, "it answers no invitation this member sent"});
-        return;
-    }
-    Status s = member::verify_acceptance(*a, sent.invitation());
-    auto it = groups_.find(a->group_id());
-    if (s && (it == groups_.end() || !it->second.keys || !it->second.keys->ready())) {
-        s = make_error(Errc::unknown, "the group's keys are not held here");
-    }
-    if (!s) {
-        refuse({}, "acceptance from " + sent.invitee_account(), s.error());
-        return;
-    }
-    Group& g = it->second;
-    crypto::SignPublicKey invitee{};
-    std::copy(a->invitee_key().begin(), a->invitee_key().end(), invitee.begin());
-    // The GMS first, so RN1 never goes to someone the GMS refuses to add.
-    auto epoch = gms_->add_member(as_bytes(g.info.group_id()), sent.invitee_account(),
-                                  sent.invitation().rights().may_invite(), sent.invitation().rights().may_remove());
-    if (!epoch) {
-        refuse({}, "adding " + sent.invitee_account(), epoch.error());
-        return;
-    }
-    const auto current = *g.keys->current();
-    auto delivery = member::make_rn1_delivery(identity_, as_bytes(g.info.group_id()), current.rn1_generation,
-                                              as_bytes(a->invitation_nonce()), g.keys->rn1s().rbegin()->second,
-                                              g.keys->name(), invitee);
-    if (delivery) {
-        auto ok = relay_->send(invitee, v1::ENVELOPE_TYPE_RN1_DELIVERY, as_bytes(delivery->SerializeAsString()));
-        if (!ok) delivery = ok.error();
-    }
-    if (!delivery) {
-        refuse({}, "RN1 delivery to " + sent.invitee_account(), delivery.error());
-        return;
-    }
-    (void)vault_.erase("sent", nonce_hex);
-    emit(Event{Event::Kind::notice, group_label(g), sent.invitee_account(),
-               sent.invitee_account() + " accepted; RN1 sent, GMS notified (membership epoch " +
-                   std::to_string(*epoch) + ")"});
-    (void)drain_pushes();
 }
 
 void Member::Impl::on_rn1_delivery(const v1::Envelope& envelope) {
@@ -622,6 +624,7 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
         case v1::ENVELOPE_TYPE_INVITATION: on_invitation(envelope); break;
         case v1::ENVELOPE_TYPE_ACCEPTANCE: on_acceptance(envelope); break;
         case v1::ENVELOPE_TYPE_RN1_DELIVERY: on_rn1_delivery(envelope); break;
+        case v1::ENVELOPE_TYPE_ADMISSION_REFUSAL: on_admission_refusal(envelope); break;
         default:
             refuse(group ? group_label(*group) : std::string(), "envelope",
                    Error{Errc::malformed, "unknown envelope type"});

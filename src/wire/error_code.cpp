@@ -12,6 +12,7 @@ v1::ErrorCode to_wire(Errc code) noexcept {
         case Errc::forbidden: return v1::ERROR_CODE_FORBIDDEN;
         case Errc::stale_epoch: return v1::ERROR_CODE_STALE_EPOCH;
         case Errc::rate_limited: return v1::ERROR_CODE_RATE_LIMITED;
+        case Errc::conflict: return v1::ERROR_CODE_CONFLICT;
         case Errc::unknown: return v1::ERROR_CODE_UNKNOWN_GROUP;
         case Errc::timeout:
         case Errc::unavailable:
@@ -30,7 +31,7 @@ Errc from_wire(v1::ErrorCode code) noexcept {
         case v1::ERROR_CODE_UNKNOWN_MEMBER: return Errc::unknown;
         case v1::ERROR_CODE_STALE_EPOCH: return Errc::stale_epoch;
         case v1::ERROR_CODE_RATE_LIMITED: return Errc::rate_limited;
-        case v1::ERROR_CODE_CONFLICT: return Errc::invalid_argument;
+        case v1::ERROR_CODE_CONFLICT: return Errc::conflict;
         default: return Errc::internal;
     }
 }

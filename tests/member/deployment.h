@@ -81,6 +81,11 @@ class Deployment {
         if (gms_) gms_->kill(SIGTERM);
         gms_.reset();
     }
+    // SIGKILL: a crash, with whatever was committed (and only that) on disk.
+    void kill_gms() {
+        if (gms_) gms_->kill(SIGKILL);
+        gms_.reset();
+    }
     void stop_relay() {
         if (relay_) relay_->kill(SIGTERM);
         relay_.reset();

@@ -18,6 +18,7 @@
 #include "crypto/key_schedule.h"
 #include "crypto/sign.h"
 #include "deployment.h"
+#include "member_steps.h"
 #include "gms_client/client.h"
 #include "member/group_keys.h"
 #include "member/message_protection.h"
@@ -33,75 +34,6 @@
 namespace twofold::testing {
 namespace {
 
-using Kind = Event::Kind;
-
-std::string describe(const std::vector<Event>& events) {
-    std::string out;
-    for (const auto& e : events) {
-        const char* kind = e.kind == Kind::message   ? "message"
-                           : e.kind == Kind::notice  ? "notice"
-                           : e.kind == Kind::missing ? "missing"
-                                                     : "refused";
-        out += std::string("\n  [") + kind + "] " + e.group + " " + e.sender + ": " + e.text;
-    }
-    return out;
-}
-
-bool has_event(const std::vector<Event>& events, Kind kind, const std::string& part) {
-    return std::any_of(events.begin(), events.end(),
-                       [&](const Event& e) { return e.kind == kind && e.text.find(part) != std::string::npos; });
-}
-
-std::vector<std::string> texts(const std::vector<Event>& events) {
-    std::vector<std::string> out;
-    for (const auto& e : events) {
-        if (e.kind == Kind::message) out.push_back(e.sender + ": " + e.text);
-    }
-    return out;
-}
-
-const Event* message_with(const std::vector<Event>& events, const std::string& text) {
-    for (const auto& e : events) {
-        if (e.kind == Kind::message && e.text == text) return &e;
-    }
-    return nullptr;
-}
-
-std::vector<Event> sync(Member& m) {
-    auto events = m.sync();
-    EXPECT_TRUE(events.ok()) << m.account() << " sync: " << events.error().message;
-    return events.ok() ? *events : std::vector<Event>{};
-}
-
-std::vector<Event> recv(Member& m, const std::optional<std::string>& group) {
-    auto events = m.recv(group);
-    EXPECT_TRUE(events.ok()) << m.account() << " recv: " << events.error().message;
-    return events.ok() ? *events : std::vector<Event>{};
-}
-
-GroupInfo info(Member& m, const std::string& group) {
-    auto all = m.groups();
-    EXPECT_TRUE(all.ok()) << all.error().message;
-    if (all.ok()) {
-        for (const auto& g : *all) {
-            if (g.name == group) return g;
-        }
-    }
-    ADD_FAILURE() << m.account() << " holds no group " << group;
-    return {};
-}
-
-// Fig. 7: invite, accept, the inviter's sync (RN1 sealed to the invitee, the GMS notified), the
-// invitee's sync (RN1 and the name opened, RN2 from the welcome, GK derived).
-void join(Member& inviter, Member& invitee, const std::string& group, Rights rights = {}) {
-    ASSERT_TRUE(inviter.invite(group, invitee.account(), rights).ok());
-    ASSERT_TRUE(invitee.accept(inviter.account()).ok());
-    const auto answered = sync(inviter);
-    ASSERT_TRUE(has_event(answered, Kind::notice, invitee.account() + " accepted; RN1 sent, GMS notified"))
-        << describe(answered);
-    const auto joined = sync(invitee);
-    ASSERT_TRUE(has_event(joined, Kind::notice, "joined " + group + "; group key ready")) << describe(joined);
-}
 
 // --- the attacker's tools: a member's store opened with its passphrase, the relay's database ---
 
@@ -258,7 +190,7 @@ TEST_F(MemberE2e, PaperFlowsFormAddWithdraw) {
     EXPECT_EQ((*bob_waiting)[0].state, "awaiting-keys");  // neither RN1 nor membership yet
     EXPECT_EQ((*bob_waiting)[0].name, "");
     const auto answered = sync(*alice);
-    EXPECT_TRUE(has_event(answered, Kind::notice, "bob accepted; RN1 sent, GMS notified")) << describe(answered);
+    EXPECT_TRUE(has_event(answered, Kind::notice, "bob accepted: RN1 sent, GMS notified")) << describe(answered);
     EXPECT_TRUE(has_event(answered, Kind::notice, "bob joined")) << describe(answered);
     const auto joined = sync(*bob);
     EXPECT_TRUE(has_event(joined, Kind::notice, "joined paper; group key ready")) << describe(joined);
@@ -810,7 +742,7 @@ TEST_F(MemberE2e, AcceptanceWithAnotherKeyIsRefused) {
     bob = d.reopen("bob");
     ASSERT_TRUE(bob);
     ASSERT_TRUE(bob->accept("alice").ok());
-    EXPECT_TRUE(has_event(sync(*alice), Kind::notice, "bob accepted; RN1 sent"));
+    EXPECT_TRUE(has_event(sync(*alice), Kind::notice, "bob accepted: RN1 sent"));
     EXPECT_TRUE(has_event(sync(*bob), Kind::notice, "joined swapped; group key ready"));
 }
 
