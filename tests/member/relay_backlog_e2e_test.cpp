@@ -6,13 +6,13 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <algorithm>
 #include <set>
 
 #include "crypto/hex.h"
 #include "crypto/sign.h"
 #include "deployment.h"
 #include "gms_client/client.h"
+#include "member_steps.h"
 #include "member_store/vault.h"
 #include "relay_client/client.h"
 #include "twofold/member.h"
@@ -22,47 +22,9 @@ namespace twofold::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using Kind = Event::Kind;
 
 constexpr auto kRelayQuiet = 1s;
 const std::string kGroup = "backlog";
-
-std::string describe(const std::vector<Event>& events) {
-    std::string out;
-    for (const auto& e : events)
-        out += "\n  [" + std::to_string(static_cast<int>(e.kind)) + "] " + e.sender + ": " + e.text;
-    return out;
-}
-
-std::vector<std::string> messages(const std::vector<Event>& events) {
-    std::vector<std::string> out;
-    for (const auto& e : events) {
-        if (e.kind == Kind::message) out.push_back(e.sender + ": " + e.text);
-    }
-    return out;
-}
-
-bool has_notice(const std::vector<Event>& events, const std::string& part) {
-    return std::any_of(events.begin(), events.end(), [&](const Event& e) {
-        return e.kind == Kind::notice && e.text.find(part) != std::string::npos;
-    });
-}
-
-std::vector<Event> sync(Member& m) {
-    auto events = m.sync();
-    EXPECT_TRUE(events.ok()) << m.account() << " sync: " << events.error().message;
-    return events.ok() ? *events : std::vector<Event>{};
-}
-
-std::string gid_of(Member& m) {
-    auto groups = m.groups();
-    EXPECT_TRUE(groups.ok());
-    for (const auto& g : groups.ok() ? *groups : std::vector<GroupInfo>{}) {
-        if (g.name == kGroup) return g.id;
-    }
-    ADD_FAILURE() << m.account() << " holds no group " << kGroup;
-    return {};
-}
 
 // The group messages the relay holds right now, as stored (ciphertext).
 std::set<std::string> relay_group_messages(const Deployment& d) {
@@ -133,7 +95,7 @@ class RelayBacklogE2e : public ::testing::Test {
         GroupPolicyOptions policy;
         policy.rn2_interval_seconds = 3600;
         ASSERT_TRUE(alice->create_group(kGroup, policy).ok());
-        ASSERT_NO_FATAL_FAILURE(join(*alice, *carol));
+        ASSERT_NO_FATAL_FAILURE(join(*alice, *carol, kGroup));
     }
 
     // Fig. 7 with the invitee away: it accepts and closes its laptop before the inviter's sync
@@ -144,13 +106,8 @@ class RelayBacklogE2e : public ::testing::Test {
         ASSERT_TRUE(invitee->accept("alice").ok());
         invitee.reset();
         const auto answered = sync(*alice);
-        ASSERT_TRUE(has_notice(answered, account + " accepted; RN1 sent, GMS notified")) << describe(answered);
-    }
-    void join(Member& inviter, Member& invitee) {
-        ASSERT_TRUE(inviter.invite(kGroup, invitee.account(), Rights{}).ok());
-        ASSERT_TRUE(invitee.accept(inviter.account()).ok());
-        ASSERT_TRUE(has_notice(sync(inviter), invitee.account() + " accepted"));
-        ASSERT_TRUE(has_notice(sync(invitee), "joined " + kGroup + "; group key ready"));
+        ASSERT_TRUE(has_event(answered, Kind::notice, account + " accepted; RN1 sent, GMS notified"))
+            << describe(answered);
     }
 
     Deployment d;
@@ -170,7 +127,7 @@ TEST_F(RelayBacklogE2e, LateJoinerReadsEverythingSentSinceItsJoinAndNothingBefor
     ASSERT_TRUE(carol->send(kGroup, "hi bob, carol here").ok());
     EXPECT_EQ(relay_group_messages(d).size(), 3u);  // all kept, although carol acknowledged the first
 
-    const std::string gid = gid_of(*alice);
+    const std::string gid = info(*alice, kGroup).id;
     const auto pushed = relay_pushes_to(d, "bob", gid);
     EXPECT_EQ(pushed.size(), 2u);
     for (const auto& p : pushed)
@@ -179,8 +136,8 @@ TEST_F(RelayBacklogE2e, LateJoinerReadsEverythingSentSinceItsJoinAndNothingBefor
     bob = d.reopen("bob");
     ASSERT_TRUE(bob);
     const auto events = sync(*bob);
-    EXPECT_TRUE(has_notice(events, "joined " + kGroup + "; group key ready")) << describe(events);
-    EXPECT_EQ(messages(events), (std::vector<std::string>{"alice: welcome bob", "carol: hi bob, carol here"}))
+    EXPECT_TRUE(has_event(events, Kind::notice, "joined " + kGroup + "; group key ready")) << describe(events);
+    EXPECT_EQ(texts(events), (std::vector<std::string>{"alice: welcome bob", "carol: hi bob, carol here"}))
         << describe(events);
 }
 
@@ -199,14 +156,14 @@ TEST_F(RelayBacklogE2e, RelayRestartBeforeTheJoinersFirstConnectionLosesNothing)
     bob = d.reopen("bob");
     ASSERT_TRUE(bob);
     const auto events = sync(*bob);
-    EXPECT_EQ(messages(events), (std::vector<std::string>{"alice: welcome bob", "carol: hi bob, carol here"}))
+    EXPECT_EQ(texts(events), (std::vector<std::string>{"alice: welcome bob", "carol: hi bob, carol here"}))
         << describe(events);
 }
 
 // bob, a member, is removed; alice sends; bob is re-added and alice sends again. The relay
 // pushes bob only the second, and that is all bob reads.
 TEST_F(RelayBacklogE2e, ReadmittedMemberGetsOnlyWhatFollowsTheReadmission) {
-    ASSERT_NO_FATAL_FAILURE(join(*alice, *bob));
+    ASSERT_NO_FATAL_FAILURE(join(*alice, *bob, kGroup));
     bob.reset();
     ASSERT_TRUE(alice->remove(kGroup, "bob").ok());
     ASSERT_TRUE(alice->send(kGroup, "while bob is removed").ok());
@@ -217,14 +174,14 @@ TEST_F(RelayBacklogE2e, ReadmittedMemberGetsOnlyWhatFollowsTheReadmission) {
     ASSERT_NO_FATAL_FAILURE(invite_and_go_away(bob));
     ASSERT_TRUE(alice->send(kGroup, "bob is back").ok());
 
-    const auto pushed = relay_pushes_to(d, "bob", gid_of(*alice));
+    const auto pushed = relay_pushes_to(d, "bob", info(*alice, kGroup).id);
     ASSERT_EQ(pushed.size(), 1u);
     EXPECT_FALSE(before_readmission.contains(pushed.front())) << "the relay pushed bob a message from his removal";
 
     bob = d.reopen("bob");
     ASSERT_TRUE(bob);
     const auto events = sync(*bob);
-    EXPECT_EQ(messages(events), std::vector<std::string>{"alice: bob is back"}) << describe(events);
+    EXPECT_EQ(texts(events), std::vector<std::string>{"alice: bob is back"}) << describe(events);
 }
 
 }  // namespace
