@@ -106,7 +106,7 @@ class RelayBacklogE2e : public ::testing::Test {
         ASSERT_TRUE(invitee->accept("alice").ok());
         invitee.reset();
         const auto answered = sync(*alice);
-        ASSERT_TRUE(has_event(answered, Kind::notice, account + " accepted; RN1 sent, GMS notified"))
+        ASSERT_TRUE(has_event(answered, Kind::notice, account + " accepted: RN1 sent, GMS notified"))
             << describe(answered);
     }
 
