@@ -20,6 +20,13 @@ class NullStore final : public RelayStore {
     }
     Status remove_deliveries(const MemberKey&, std::span<const std::uint64_t>) override { return {}; }
     Result<std::uint64_t> expire(std::uint64_t) override { return std::uint64_t{0}; }
+    Result<std::uint64_t> owe_membership(const GroupId&, const MemberKey&, std::uint64_t) override {
+        return std::uint64_t{0};
+    }
+    Result<Released> drop_oldest(const GroupId&, std::uint64_t) override { return Released{}; }
+    Result<std::vector<std::pair<GroupId, std::uint64_t>>> group_bytes() override {
+        return std::vector<std::pair<GroupId, std::uint64_t>>{};
+    }
     Status save_subscription(const Subscription&) override { return {}; }
     Result<std::vector<Subscription>> subscriptions() override { return std::vector<Subscription>{}; }
     Status save_group_epoch(const GroupEpoch&) override { return {}; }

@@ -45,18 +45,22 @@ int main(int argc, char** argv) {
     double frame_timeout_s = 30;
     double auth_timeout_s = 10;
     std::uint64_t queued_mib = core.max_queued_bytes_per_member / twofold::relay::kMiB;
+    std::uint64_t group_mib = core.max_group_bytes / twofold::relay::kMiB;
     app.add_option("--data", data_dir, "data directory (created on first start)")->required();
     app.add_option("--listen", listen, "HOST:PORT to serve on (port 0: any)")->capture_default_str();
     app.add_option("--gms-key", gms_key_hex, "the GMS's statement signing key, 64 hex digits (twofold-gms info)")
         ->required();
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
-    app.add_option("--ttl", ttl_s, "seconds an unacknowledged envelope is kept")->capture_default_str();
+    app.add_option("--ttl", ttl_s, "seconds an envelope is kept (a group's even once acknowledged, for later joiners)")
+        ->capture_default_str();
     app.add_option("--grace", grace_s, "seconds a statement of an older epoch stays valid after a newer one")
         ->capture_default_str();
     app.add_option("--max-envelope-bytes", core.max_envelope_bytes, "largest envelope payload")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{16} * twofold::relay::kMiB));
     app.add_option("--max-queued-mib", queued_mib, "MiB queued for one recipient")->capture_default_str();
+    app.add_option("--max-group-mib", group_mib, "MiB of envelopes retained per group (the oldest are dropped)")
+        ->capture_default_str();
     app.add_option("--sends-per-second", core.sends_per_second, "envelopes a member may send per second")
         ->capture_default_str();
     app.add_option("--send-burst", core.send_burst, "envelopes a member may send at once")->capture_default_str();
@@ -92,6 +96,7 @@ int main(int argc, char** argv) {
     core.ttl_ms = ttl_s * twofold::relay::kMsPerSecond;
     core.grace_ms = grace_s * twofold::relay::kMsPerSecond;
     core.max_queued_bytes_per_member = queued_mib * twofold::relay::kMiB;
+    core.max_group_bytes = group_mib * twofold::relay::kMiB;
 
     if (auto s = twofold::apps::set_up_logging(options.data_dir, "relay", log_level); !s)
         return fail(s.error().message);

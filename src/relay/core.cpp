@@ -50,6 +50,12 @@ std::shared_ptr<const std::string> encode_delivery(const StoredEnvelope& e) {
     return encode(r);
 }
 
+template <typename Key>
+void subtract(std::unordered_map<Key, std::uint64_t>& totals, const Key& key, std::uint64_t bytes) {
+    auto& total = totals[key];
+    total -= std::min(total, bytes);
+}
+
 }  // namespace
 
 RelayCore::RelayCore(Config config, crypto::SignPublicKey gms_key, std::string relay_fingerprint, RelayStore& store)
@@ -61,8 +67,17 @@ Status RelayCore::load() {
     gate_.load(*epochs);
     auto subs = store_.subscriptions();
     if (!subs) return subs.error();
-    for (const auto& s : *subs) subscribers_[s.group][s.member] = s.epoch;
+    memberships_.load(*subs);
+    if (auto s = reload_group_bytes(); !s) return s;
     return reload_queued_bytes();
+}
+
+Status RelayCore::reload_group_bytes() {
+    auto held = store_.group_bytes();
+    if (!held) return held.error();
+    group_bytes_.clear();
+    for (auto& [group, bytes] : *held) group_bytes_[group] = bytes;
+    return {};
 }
 
 Status RelayCore::reload_queued_bytes() {
@@ -132,14 +147,15 @@ void RelayCore::on_auth(ConnId id, Conn& c, const v1::RelayRequest& r, std::vect
         return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_CONFLICT, "already authenticated"));
     }
     const auto& auth = r.auth();
-    if (auto s = verify_auth(as_bytes(auth.identity_key()), c.challenge, fingerprint_, as_bytes(auth.signature())); !s) {
+    if (auto s = verify_auth(as_bytes(auth.identity_key()), c.challenge, fingerprint_, as_bytes(auth.signature()));
+        !s) {
         return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_UNAUTHENTICATED, s.error().message));
     }
     auto& list = online_[auth.identity_key()];
     if (list.size() >= config_.max_connections_per_member) {
         if (list.empty()) online_.erase(auth.identity_key());
-        return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_RATE_LIMITED,
-                                      "too many connections for this identity key"));
+        return out.push_back(
+            error_to(id, r.request_id(), v1::ERROR_CODE_RATE_LIMITED, "too many connections for this identity key"));
     }
     c.authenticated = true;
     c.key = auth.identity_key();
@@ -176,29 +192,32 @@ void RelayCore::on_publish(ConnId id, Conn& c, const v1::RelayRequest& r, std::u
                            std::vector<Outgoing>& out) {
     const auto& env = r.publish().envelope();
     if (env.group_id().size() != kGroupIdBytes) {
-        return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_MALFORMED,
-                                      "publish.envelope.group_id must be 16 bytes"));
+        return out.push_back(
+            error_to(id, r.request_id(), v1::ERROR_CODE_MALFORMED, "publish.envelope.group_id must be 16 bytes"));
     }
     if (env.payload().size() > config_.max_envelope_bytes) {
         return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_TOO_LARGE,
                                       "envelope payload of " + std::to_string(env.payload().size()) +
-                                          " bytes exceeds the maximum of " + std::to_string(config_.max_envelope_bytes)));
+                                          " bytes exceeds the maximum of " +
+                                          std::to_string(config_.max_envelope_bytes)));
     }
     if (!take_token(c.key, now_ms)) {
-        return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_RATE_LIMITED, "too many envelopes per second"));
+        return out.push_back(
+            error_to(id, r.request_id(), v1::ERROR_CODE_RATE_LIMITED, "too many envelopes per second"));
     }
     if (auto s = admit(c, r.publish().statement(), env.group_id(), now_ms); !s) {
         return out.push_back(error_to(id, r.request_id(), s.error()));
     }
+    const std::uint64_t epoch = r.publish().statement().epoch();
     std::vector<MemberKey> recipients;
-    if (const auto it = subscribers_.find(env.group_id()); it != subscribers_.end()) {
-        for (const auto& [member, epoch] : it->second) {
-            if (member == c.key) continue;
-            // A full queue loses this envelope for that member only; the sender and the other
-            // members are not held up. Members detect the gap end to end (sequence numbers).
-            if (queued_bytes_[member] + env.payload().size() > config_.max_queued_bytes_per_member) continue;
-            recipients.push_back(member);
-        }
+    for (auto& member : memberships_.owed(env.group_id(), c.key, epoch)) {
+        // A full queue loses this envelope for that member only; the sender and the other
+        // members are not held up. Members detect the gap end to end (sequence numbers).
+        if (queued_bytes_[member] + env.payload().size() > config_.max_queued_bytes_per_member) continue;
+        recipients.push_back(std::move(member));
+    }
+    if (auto s = make_room(env.group_id(), env.payload().size()); !s) {
+        return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_INTERNAL, "the relay could not store it"));
     }
     StoredEnvelope e;
     e.type = env.type();
@@ -206,7 +225,21 @@ void RelayCore::on_publish(ConnId id, Conn& c, const v1::RelayRequest& r, std::u
     e.group_id = env.group_id();
     e.payload = env.payload();
     e.expires_ms = now_ms + config_.ttl_ms;
+    e.epoch = epoch;
     store_envelope(id, r.request_id(), std::move(e), std::move(recipients), out);
+}
+
+// The group's retained bytes stay within max_group_bytes: its oldest envelopes make room, also
+// those still owed to someone (members see that gap by sequence numbers).
+Status RelayCore::make_room(const GroupId& group, std::uint64_t bytes) {
+    const std::uint64_t held = group_bytes_[group];
+    if (held + bytes <= config_.max_group_bytes) return {};
+    auto released = store_.drop_oldest(group, held + bytes - config_.max_group_bytes);
+    if (!released) return released.error();
+    dirty_ = true;
+    subtract(group_bytes_, group, released->bytes);
+    for (const auto& [member, owed] : released->owed) subtract(queued_bytes_, member, owed);
+    return {};
 }
 
 void RelayCore::on_send(ConnId id, Conn& c, const v1::RelayRequest& r, std::uint64_t now_ms,
@@ -215,10 +248,12 @@ void RelayCore::on_send(ConnId id, Conn& c, const v1::RelayRequest& r, std::uint
     if (env.payload().size() > config_.max_envelope_bytes) {
         return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_TOO_LARGE,
                                       "envelope payload of " + std::to_string(env.payload().size()) +
-                                          " bytes exceeds the maximum of " + std::to_string(config_.max_envelope_bytes)));
+                                          " bytes exceeds the maximum of " +
+                                          std::to_string(config_.max_envelope_bytes)));
     }
     if (!take_token(c.key, now_ms)) {
-        return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_RATE_LIMITED, "too many envelopes per second"));
+        return out.push_back(
+            error_to(id, r.request_id(), v1::ERROR_CODE_RATE_LIMITED, "too many envelopes per second"));
     }
     if (queued_bytes_[env.recipient_key()] + env.payload().size() > config_.max_queued_bytes_per_member) {
         return out.push_back(
@@ -237,10 +272,13 @@ void RelayCore::on_send(ConnId id, Conn& c, const v1::RelayRequest& r, std::uint
 void RelayCore::store_envelope(ConnId id, std::uint64_t request_id, StoredEnvelope envelope,
                                std::vector<MemberKey> recipients, std::vector<Outgoing>& out) {
     auto stored = store_.insert(envelope, recipients);
-    if (!stored) return out.push_back(error_to(id, request_id, v1::ERROR_CODE_INTERNAL, "the relay could not store it"));
+    if (!stored) {
+        return out.push_back(error_to(id, request_id, v1::ERROR_CODE_INTERNAL, "the relay could not store it"));
+    }
     dirty_ = true;
     envelope.id = *stored;
     for (const auto& m : recipients) queued_bytes_[m] += envelope.payload.size();
+    if (!envelope.group_id.empty()) group_bytes_[envelope.group_id] += envelope.payload.size();
     v1::RelayResponse accepted;
     accepted.set_request_id(request_id);
     accepted.set_accepted_id(envelope.id);
@@ -253,11 +291,28 @@ void RelayCore::on_subscribe(ConnId id, Conn& c, const v1::RelayRequest& r, std:
                              std::vector<Outgoing>& out) {
     const GroupId& group = r.subscribe().group_id();
     const auto& statement = r.subscribe().statement();
+    if (statement.member_since() > statement.epoch()) {
+        return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_MALFORMED,
+                                      "subscribe.statement.member_since " + std::to_string(statement.member_since()) +
+                                          " is after its epoch " + std::to_string(statement.epoch())));
+    }
+    // A statement of a membership before a re-admission (still within its grace) would make the
+    // member eligible again for what was sent while it was out: refused before anything else.
+    const std::uint64_t served_since = memberships_.member_since(group, c.key);
+    if (statement.member_since() != 0 && statement.member_since() < served_since) {
+        return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_STALE_EPOCH,
+                                      "membership statement is from an earlier membership (member_since " +
+                                          std::to_string(statement.member_since()) +
+                                          "; the relay serves this member from " + std::to_string(served_since) +
+                                          "): fetch a current statement"));
+    }
     if (auto s = admit(c, statement, group, now_ms); !s) return out.push_back(error_to(id, r.request_id(), s.error()));
-    auto& epoch = subscribers_[group][c.key];
-    if (epoch != statement.epoch() || epoch == 0) {
-        epoch = statement.epoch();
-        if (auto s = store_.save_subscription(Subscription{group, c.key, statement.epoch()}); !s) {
+    const Subscription subscription{group, c.key, statement.epoch(), statement.member_since()};
+    const auto change = memberships_.subscribe(subscription);
+    if (change != Memberships::Change::none) {
+        Status saved = store_.save_subscription(subscription);
+        if (saved && change == Memberships::Change::admitted) saved = admit_membership(subscription);
+        if (!saved) {
             return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_INTERNAL, "the relay could not store it"));
         }
         dirty_ = true;
@@ -269,14 +324,30 @@ void RelayCore::on_subscribe(ConnId id, Conn& c, const v1::RelayRequest& r, std:
     to_pump_.insert(id);
 }
 
+// A membership the relay has not served: owed the group's stored envelopes from its member_since.
+// Every connection of the member reads its queue again from the start, in id order.
+Status RelayCore::admit_membership(const Subscription& subscription) {
+    auto owed = store_.owe_membership(subscription.group, subscription.member, subscription.member_since);
+    if (!owed) return owed.error();
+    queued_bytes_[subscription.member] = *owed;
+    if (const auto online = online_.find(subscription.member); online != online_.end()) {
+        for (const ConnId conn : online->second) {
+            Conn& c = conns_.at(conn);
+            c.cursor = 0;
+            c.caught_up = false;
+            to_pump_.insert(conn);
+        }
+    }
+    return {};
+}
+
 void RelayCore::on_ack(ConnId id, Conn& c, const v1::RelayRequest& r) {
     const auto& ids = r.ack().ids();
     if (ids.empty()) return;
     for (const std::uint64_t envelope_id : ids) {
         const auto it = c.in_flight.find(envelope_id);
         if (it == c.in_flight.end()) continue;
-        auto& queued = queued_bytes_[c.key];
-        queued -= std::min(queued, it->second);
+        subtract(queued_bytes_, c.key, it->second);
         c.in_flight_bytes -= it->second;
         c.in_flight.erase(it);
     }
@@ -288,8 +359,13 @@ void RelayCore::on_ack(ConnId id, Conn& c, const v1::RelayRequest& r) {
 bool RelayCore::deliverable(const Conn& c, const StoredEnvelope& e, std::uint64_t now_ms) const {
     if (e.group_id.empty()) return true;  // a mailbox envelope: the authenticated key is enough
     const auto it = c.statements.find(e.group_id);
-    return it != c.statements.end() && now_ms < it->second.expires_ms &&
-           gate_.epoch_acceptable(e.group_id, it->second.epoch, now_ms);
+    if (it == c.statements.end() || now_ms >= it->second.expires_ms ||
+        !gate_.epoch_acceptable(e.group_id, it->second.epoch, now_ms)) {
+        return false;
+    }
+    // Never an envelope from before the member's admission, whatever the store holds. Epoch 0:
+    // stored before epochs were kept, delivered as before.
+    return e.epoch == 0 || e.epoch >= memberships_.member_since(e.group_id, c.key);
 }
 
 bool RelayCore::window_full(const Conn& c) const {
@@ -370,6 +446,7 @@ Status RelayCore::sweep(std::uint64_t now_ms) {
     auto removed = store_.expire(now_ms);
     if (!removed) return removed.error();
     if (auto s = store_.commit(); !s) return s;
+    if (auto s = reload_group_bytes(); !s) return s;
     return reload_queued_bytes();
 }
 

@@ -11,6 +11,11 @@
 // envelopes go straight to a connection that is caught up and has room; otherwise they wait in
 // the store and are read back in id order as acknowledgements free the window. A slow receiver
 // therefore only ever holds up itself.
+//
+// Retention: group envelopes are kept for the TTL (up to max_group_bytes per group, oldest
+// dropped first) whether or not the current subscribers acknowledged them, because a member
+// admitted later is owed those of its epoch and after (memberships.h). Mailbox envelopes are
+// deleted once acknowledged.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +31,7 @@
 #include "crypto/sign.h"
 #include "relay/auth.h"
 #include "relay/membership_gate.h"
+#include "relay/memberships.h"
 #include "relay/store.h"
 #include "relay/token_bucket.h"
 #include "relay/types.h"
@@ -37,13 +43,14 @@ inline constexpr std::size_t kMiB = 1024 * kKiB;
 inline constexpr std::uint64_t kSecondsPerDay = 86'400;
 
 struct Config {
-    std::size_t max_envelope_bytes = 256 * kKiB;             // payload bytes of one envelope
-    std::uint64_t max_queued_bytes_per_member = 64 * kMiB;   // owed to one recipient
-    double sends_per_second = 1000;                          // publishes + mailbox sends, per member
+    std::size_t max_envelope_bytes = 256 * kKiB;            // payload bytes of one envelope
+    std::uint64_t max_queued_bytes_per_member = 64 * kMiB;  // owed to one recipient
+    std::uint64_t max_group_bytes = 32 * kMiB;              // retained per group; the oldest go first
+    double sends_per_second = 1000;                         // publishes + mailbox sends, per member
     double send_burst = 2000;
     std::uint64_t ttl_ms = 7 * kSecondsPerDay * kMsPerSecond;
-    std::uint64_t grace_ms = 120 * kMsPerSecond;             // for a statement of an older epoch
-    std::size_t delivery_window = 256;                       // unacknowledged envelopes per connection
+    std::uint64_t grace_ms = 120 * kMsPerSecond;  // for a statement of an older epoch
+    std::size_t delivery_window = 256;            // unacknowledged envelopes per connection
     std::uint64_t delivery_window_bytes = 4 * kMiB;
     std::size_t max_connections_per_member = 16;
 };
@@ -89,8 +96,8 @@ class RelayCore {
         bool authenticated = false;
         MemberKey key;
         std::unordered_map<GroupId, Verified> statements;
-        std::uint64_t cursor = 0;    // highest id read from the store for this connection
-        bool caught_up = false;      // nothing owed beyond cursor that was not offered
+        std::uint64_t cursor = 0;                          // highest id read from the store for this connection
+        bool caught_up = false;                            // nothing owed beyond cursor that was not offered
         std::map<std::uint64_t, std::uint64_t> in_flight;  // id -> payload bytes, unacknowledged
         std::uint64_t in_flight_bytes = 0;
     };
@@ -116,6 +123,9 @@ class RelayCore {
                  std::shared_ptr<const std::string> encoded, std::vector<Outgoing>& out);
     Status pump(ConnId id, Conn& c, std::uint64_t now_ms, std::vector<Outgoing>& out);
     Status reload_queued_bytes();
+    Status reload_group_bytes();
+    Status make_room(const GroupId& group, std::uint64_t bytes);
+    Status admit_membership(const Subscription& subscription);
 
     Config config_;
     std::string fingerprint_;
@@ -125,14 +135,14 @@ class RelayCore {
     std::unordered_map<ConnId, Conn> conns_;
     std::unordered_map<MemberKey, std::vector<ConnId>> online_;
     std::unordered_map<MemberKey, TokenBucket> buckets_;  // while the member is online
-    std::unordered_map<GroupId, std::unordered_map<MemberKey, std::uint64_t>> subscribers_;  // -> epoch
+    Memberships memberships_;
     std::unordered_map<MemberKey, std::uint64_t> queued_bytes_;
+    std::unordered_map<GroupId, std::uint64_t> group_bytes_;  // payload bytes retained per group
 
     bool dirty_ = false;                  // writes since the last commit
     std::vector<Outgoing> after_commit_;  // acknowledgements waiting for the commit
     std::vector<Fresh> fresh_;
     std::unordered_set<ConnId> to_pump_;
 };
-
 
 }  // namespace twofold::relay

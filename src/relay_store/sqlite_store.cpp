@@ -1,5 +1,6 @@
 #include "relay_store/sqlite_store.h"
 
+#include <map>
 #include <optional>
 
 namespace twofold::relay {
@@ -32,7 +33,17 @@ CREATE TABLE group_epochs(
   epoch INTEGER NOT NULL,
   first_seen_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql"},
+    // Group envelopes are retained for later joiners: stamped with the publisher's membership
+    // epoch, found by group. Rows of version 1 keep epoch 0 and member_since 0 (unknown).
+    {2, R"sql(
+ALTER TABLE envelopes ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX envelopes_by_group ON envelopes(group_id) WHERE group_id IS NOT NULL;
+ALTER TABLE subscriptions ADD COLUMN member_since INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
+
+// The group's oldest envelopes are dropped this many at a time until enough bytes are gone.
+constexpr std::int64_t kDropBatch = 64;
 
 ByteView blob(const std::string& s) { return as_bytes(s); }
 std::string text_of(const Bytes& b) { return {b.begin(), b.end()}; }
@@ -49,9 +60,15 @@ struct SqliteStore::Statements {
     store::Statement delete_if_unowed;
     store::Statement expire_deliveries;
     store::Statement expire_envelopes;
-    store::Statement delete_unowed;
     store::Statement upsert_subscription;
     store::Statement upsert_group_epoch;
+    store::Statement disown_earlier;
+    store::Statement owe_from;
+    store::Statement owed_bytes;
+    store::Statement oldest_of_group;
+    store::Statement owed_of_envelope;
+    store::Statement delete_envelope_deliveries;
+    store::Statement delete_envelope;
 };
 
 SqliteStore::SqliteStore(store::Database db, std::unique_ptr<Statements> statements)
@@ -75,20 +92,33 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
         return std::move(*s);
     };
     auto st = std::make_unique<Statements>(Statements{
-        prep("INSERT INTO envelopes(type, sender, recipient, group_id, payload, expires_ms) VALUES(?1,?2,?3,?4,?5,?6)"),
+        prep("INSERT INTO envelopes(type, sender, recipient, group_id, payload, expires_ms, epoch) "
+             "VALUES(?1,?2,?3,?4,?5,?6,?7)"),
         prep("INSERT OR IGNORE INTO deliveries(recipient, envelope_id) VALUES(?1,?2)"),
-        prep("SELECT e.id, e.type, e.sender, e.recipient, e.group_id, e.payload, e.expires_ms FROM deliveries d "
-             "JOIN envelopes e ON e.id = d.envelope_id WHERE d.recipient = ?1 AND d.envelope_id > ?2 "
+        prep("SELECT e.id, e.type, e.sender, e.recipient, e.group_id, e.payload, e.expires_ms, e.epoch "
+             "FROM deliveries d JOIN envelopes e ON e.id = d.envelope_id WHERE d.recipient = ?1 AND d.envelope_id > ?2 "
              "ORDER BY d.envelope_id LIMIT ?3"),
         prep("DELETE FROM deliveries WHERE recipient = ?1 AND envelope_id = ?2"),
-        prep("DELETE FROM envelopes WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE envelope_id = ?1)"),
+        // Only a mailbox envelope goes with its last acknowledgement; a group's stays retained.
+        prep("DELETE FROM envelopes WHERE id = ?1 AND group_id IS NULL "
+             "AND NOT EXISTS (SELECT 1 FROM deliveries WHERE envelope_id = ?1)"),
         prep("DELETE FROM deliveries WHERE envelope_id IN (SELECT id FROM envelopes WHERE expires_ms <= ?1)"),
         prep("DELETE FROM envelopes WHERE expires_ms <= ?1"),
-        prep("DELETE FROM envelopes WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE envelope_id = envelopes.id)"),
-        prep("INSERT INTO subscriptions(group_id, member, epoch) VALUES(?1,?2,?3) "
-             "ON CONFLICT(group_id, member) DO UPDATE SET epoch = excluded.epoch"),
+        prep(
+            "INSERT INTO subscriptions(group_id, member, epoch, member_since) VALUES(?1,?2,?3,?4) "
+            "ON CONFLICT(group_id, member) DO UPDATE SET epoch = excluded.epoch, member_since = excluded.member_since"),
         prep("INSERT INTO group_epochs(group_id, epoch, first_seen_ms) VALUES(?1,?2,?3) "
              "ON CONFLICT(group_id) DO UPDATE SET epoch = excluded.epoch, first_seen_ms = excluded.first_seen_ms"),
+        prep("DELETE FROM deliveries WHERE recipient = ?2 AND envelope_id IN "
+             "(SELECT id FROM envelopes WHERE group_id = ?1 AND epoch > 0 AND epoch < ?3)"),
+        prep("INSERT OR IGNORE INTO deliveries(recipient, envelope_id) "
+             "SELECT ?2, id FROM envelopes WHERE group_id = ?1 AND epoch >= ?3 AND sender != ?2"),
+        prep("SELECT COALESCE(SUM(length(e.payload)), 0) FROM deliveries d JOIN envelopes e ON e.id = d.envelope_id "
+             "WHERE d.recipient = ?1"),
+        prep("SELECT id, length(payload) FROM envelopes WHERE group_id = ?1 ORDER BY id LIMIT ?2"),
+        prep("SELECT recipient FROM deliveries WHERE envelope_id = ?1"),
+        prep("DELETE FROM deliveries WHERE envelope_id = ?1"),
+        prep("DELETE FROM envelopes WHERE id = ?1"),
     });
     if (failed) return *failed;
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*db), std::move(st)));
@@ -104,8 +134,17 @@ Result<std::uint64_t> SqliteStore::insert(const StoredEnvelope& e, std::span<con
     auto& ins = st_->insert_envelope;
     ins.reset();
     ins.bind(1, std::int64_t{e.type}).bind(2, blob(e.sender_key)).bind(5, blob(e.payload)).bind(6, i64(e.expires_ms));
-    if (e.recipient_key.empty()) ins.bind_null(3); else ins.bind(3, blob(e.recipient_key));
-    if (e.group_id.empty()) ins.bind_null(4); else ins.bind(4, blob(e.group_id));
+    ins.bind(7, i64(e.epoch));
+    if (e.recipient_key.empty()) {
+        ins.bind_null(3);
+    } else {
+        ins.bind(3, blob(e.recipient_key));
+    }
+    if (e.group_id.empty()) {
+        ins.bind_null(4);
+    } else {
+        ins.bind(4, blob(e.group_id));
+    }
     if (auto s = ins.run(); !s) return s.error();
     const std::int64_t id = db_.last_insert_rowid();
     auto& del = st_->insert_delivery;
@@ -135,6 +174,7 @@ Result<std::vector<StoredEnvelope>> SqliteStore::pending(const MemberKey& recipi
         if (!q.column_is_null(4)) e.group_id = text_of(q.column_blob(4));
         e.payload = text_of(q.column_blob(5));
         e.expires_ms = u64(q.column_int(6));
+        e.epoch = u64(q.column_int(7));
         out.push_back(std::move(e));
     }
     q.reset();  // ends the read, so a later write transaction is not held up by it
@@ -167,31 +207,100 @@ Result<std::uint64_t> SqliteStore::expire(std::uint64_t now_ms) {
     e.reset();
     e.bind(1, i64(now_ms));
     if (auto s = e.run(); !s) return s.error();
-    const auto expired = u64(db_.changes());
-    // Envelopes nobody was owed (a group with no other subscriber) only needed their id.
-    auto& u = st_->delete_unowed;
-    u.reset();
-    if (auto s = u.run(); !s) return s.error();
-    return expired;
+    return u64(db_.changes());
+}
+
+Result<std::uint64_t> SqliteStore::owe_membership(const GroupId& group, const MemberKey& member,
+                                                  std::uint64_t member_since) {
+    if (auto s = ensure_transaction(); !s) return s.error();
+    for (store::Statement* q : {&st_->disown_earlier, &st_->owe_from}) {
+        q->reset();
+        q->bind(1, blob(group)).bind(2, blob(member)).bind(3, i64(member_since));
+        if (auto s = q->run(); !s) return s.error();
+    }
+    auto& bytes = st_->owed_bytes;
+    bytes.reset();
+    bytes.bind(1, blob(member));
+    auto row = bytes.step();
+    if (!row) return row.error();
+    const std::uint64_t owed = *row ? u64(bytes.column_int(0)) : 0;
+    bytes.reset();
+    return owed;
+}
+
+Result<Released> SqliteStore::drop_oldest(const GroupId& group, std::uint64_t bytes) {
+    if (auto s = ensure_transaction(); !s) return s.error();
+    Released released;
+    std::map<MemberKey, std::uint64_t> owed;
+    while (released.bytes < bytes) {
+        std::vector<std::pair<std::int64_t, std::uint64_t>> oldest;  // id, payload bytes
+        auto& q = st_->oldest_of_group;
+        q.reset();
+        q.bind(1, blob(group)).bind(2, kDropBatch);
+        while (oldest.size() < static_cast<std::size_t>(kDropBatch)) {
+            auto row = q.step();
+            if (!row) return row.error();
+            if (!*row) break;
+            oldest.emplace_back(q.column_int(0), u64(q.column_int(1)));
+        }
+        q.reset();
+        if (oldest.empty()) break;
+        for (const auto& [id, size] : oldest) {
+            if (released.bytes >= bytes) break;
+            auto& r = st_->owed_of_envelope;
+            r.reset();
+            r.bind(1, id);
+            while (true) {
+                auto row = r.step();
+                if (!row) return row.error();
+                if (!*row) break;
+                owed[text_of(r.column_blob(0))] += size;
+            }
+            r.reset();
+            for (store::Statement* d : {&st_->delete_envelope_deliveries, &st_->delete_envelope}) {
+                d->reset();
+                d->bind(1, id);
+                if (auto s = d->run(); !s) return s.error();
+            }
+            released.bytes += size;
+        }
+    }
+    released.owed.assign(owed.begin(), owed.end());
+    return released;
+}
+
+Result<std::vector<std::pair<GroupId, std::uint64_t>>> SqliteStore::group_bytes() {
+    auto q = db_.prepare(
+        "SELECT group_id, SUM(length(payload)) FROM envelopes WHERE group_id IS NOT NULL GROUP BY group_id");
+    if (!q) return q.error();
+    std::vector<std::pair<GroupId, std::uint64_t>> out;
+    while (true) {
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        out.emplace_back(text_of(q->column_blob(0)), u64(q->column_int(1)));
+    }
+    return out;
 }
 
 Status SqliteStore::save_subscription(const Subscription& sub) {
     if (auto s = ensure_transaction(); !s) return s;
     auto& q = st_->upsert_subscription;
     q.reset();
-    q.bind(1, blob(sub.group)).bind(2, blob(sub.member)).bind(3, i64(sub.epoch));
+    q.bind(1, blob(sub.group)).bind(2, blob(sub.member)).bind(3, i64(sub.epoch)).bind(4, i64(sub.member_since));
     return q.run();
 }
 
 Result<std::vector<Subscription>> SqliteStore::subscriptions() {
-    auto q = db_.prepare("SELECT group_id, member, epoch FROM subscriptions");
+    auto q = db_.prepare("SELECT group_id, member, epoch, member_since FROM subscriptions");
     if (!q) return q.error();
     std::vector<Subscription> out;
     while (true) {
         auto row = q->step();
         if (!row) return row.error();
         if (!*row) break;
-        out.push_back(Subscription{text_of(q->column_blob(0)), text_of(q->column_blob(1)), u64(q->column_int(2))});
+        out.push_back(Subscription{text_of(q->column_blob(0)), text_of(q->column_blob(1)), u64(q->column_int(2)),
+                                   u64(q->column_int(3))});
     }
     return out;
 }

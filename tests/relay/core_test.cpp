@@ -115,6 +115,21 @@ class CoreTest : public ::testing::Test {
         collect(out);
     }
 
+    // A statement of `epoch` for a membership that began at `since`.
+    v1::MembershipStatement member_of(const crypto::SigningKey& key, std::uint64_t epoch, std::uint64_t since) {
+        return gms_.statement(group_, key, epoch, kExpires, since);
+    }
+    std::vector<std::string> payloads(ConnId id) {
+        std::vector<std::string> out;
+        for (const auto& e : inbox_[id]) out.push_back(e.payload());
+        return out;
+    }
+    void ack_all(ConnId id) {
+        std::vector<std::uint64_t> ids;
+        for (const auto& e : inbox_[id]) ids.push_back(e.id());
+        ack(id, ids);
+    }
+
     FakeGms gms_;
     MemoryStore store_;
     RelayCore core_;
@@ -125,6 +140,7 @@ class CoreTest : public ::testing::Test {
     crypto::SigningKey alice_ = crypto::SigningKey::generate();
     crypto::SigningKey bob_ = crypto::SigningKey::generate();
     crypto::SigningKey carol_ = crypto::SigningKey::generate();
+    crypto::SigningKey dave_ = crypto::SigningKey::generate();
     const std::string group_ = group_id_for(7);
 };
 
@@ -284,6 +300,133 @@ TEST_F(CoreTest, UnknownAndEmptyRequestsAreMalformed) {
     v1::RelayRequest empty;
     empty.set_request_id(9);
     EXPECT_EQ(ask(a, empty).error().code(), v1::ERROR_CODE_MALFORMED);
+}
+
+// Issue 11 §1: bob is admitted at epoch 2 and connects only later. He is owed what alice and
+// carol published at epoch 2 and after, also what carol already acknowledged, and nothing of
+// epoch 1. dave, whose statement does not say member_since (an old GMS), gets only what is
+// published after his subscription, as before.
+TEST_F(CoreTest, LateJoinerIsOwedEveryEnvelopeFromItsEpochAndNoneBefore) {
+    const ConnId a = join(alice_);
+    const ConnId c = join(carol_);
+    ASSERT_TRUE(ask(c, subscribe(group_, member_of(carol_, 1, 1))).has_ok());
+    ASSERT_GT(ask(a, publish(group_, member_of(alice_, 1, 1), "before bob")).accepted_id(), 0u);
+    ASSERT_GT(ask(a, publish(group_, member_of(alice_, 2, 1), "welcome bob")).accepted_id(), 0u);
+    ASSERT_GT(ask(c, publish(group_, member_of(carol_, 2, 1), "hi from carol")).accepted_id(), 0u);
+    ack_all(c);
+
+    const ConnId b = join(bob_);
+    ASSERT_TRUE(ask(b, subscribe(group_, member_of(bob_, 2, 2))).has_ok());
+    ASSERT_EQ(payloads(b), (std::vector<std::string>{"welcome bob", "hi from carol"}));
+    EXPECT_LT(inbox_[b][0].id(), inbox_[b][1].id());
+
+    const ConnId d = join(dave_);
+    ASSERT_TRUE(ask(d, subscribe(group_, member_of(dave_, 2, 0))).has_ok());
+    EXPECT_TRUE(inbox_[d].empty());
+    ASSERT_GT(ask(a, publish(group_, member_of(alice_, 2, 1), "later")).accepted_id(), 0u);
+    EXPECT_EQ(payloads(d), std::vector<std::string>{"later"});
+    EXPECT_EQ(payloads(b).back(), "later");
+}
+
+// A publisher still on its statement from before bob's join (within the grace) sent under the
+// old epoch: bob, admitted at the newer one, is not owed it, neither by fan-out nor from the store.
+TEST_F(CoreTest, EnvelopeOfAnEpochBeforeTheMembersAdmissionIsNeverFannedOutToIt) {
+    const ConnId a = join(alice_);
+    const ConnId b = join(bob_);
+    ASSERT_TRUE(ask(b, subscribe(group_, member_of(bob_, 2, 2))).has_ok());
+    ASSERT_GT(ask(a, publish(group_, member_of(alice_, 1, 1), "old epoch")).accepted_id(), 0u);
+    ASSERT_GT(ask(a, publish(group_, member_of(alice_, 2, 1), "new epoch")).accepted_id(), 0u);
+    EXPECT_EQ(payloads(b), std::vector<std::string>{"new epoch"});
+    core_.disconnected(b);
+    const ConnId b2 = join(bob_);
+    ASSERT_TRUE(ask(b2, subscribe(group_, member_of(bob_, 2, 2))).has_ok());
+    EXPECT_EQ(payloads(b2), std::vector<std::string>{"new epoch"});  // unacknowledged: again, alone
+}
+
+// bob, a member since 1, is removed at 2 and re-added at 3. While removed he kept his
+// subscription, so fan-out still stored his rows: the re-admission withdraws them. He gets only
+// what was sent from his re-admission on, and a statement of his earlier membership is refused.
+TEST_F(CoreTest, ReadmittedMemberIsOwedOnlyWhatFollowsItsReadmission) {
+    const ConnId a = join(alice_);
+    const ConnId b = join(bob_);
+    ASSERT_TRUE(ask(b, subscribe(group_, member_of(bob_, 1, 1))).has_ok());
+    ASSERT_GT(ask(a, publish(group_, member_of(alice_, 1, 1), "first membership")).accepted_id(), 0u);
+    ASSERT_EQ(payloads(b), std::vector<std::string>{"first membership"});
+    ack_all(b);
+    core_.disconnected(b);
+
+    ASSERT_GT(ask(a, publish(group_, member_of(alice_, 2, 1), "while removed")).accepted_id(), 0u);
+    ASSERT_GT(ask(a, publish(group_, member_of(alice_, 3, 1), "after re-add")).accepted_id(), 0u);
+    const ConnId b2 = join(bob_);
+    ASSERT_TRUE(ask(b2, subscribe(group_, member_of(bob_, 3, 3))).has_ok());
+    EXPECT_EQ(payloads(b2), std::vector<std::string>{"after re-add"});
+
+    auto earlier = ask(b2, subscribe(group_, member_of(bob_, 1, 1)));  // epoch 1 is still in its grace
+    ASSERT_TRUE(earlier.has_error());
+    EXPECT_EQ(earlier.error().code(), v1::ERROR_CODE_STALE_EPOCH);
+    EXPECT_NE(earlier.error().message().find("earlier membership"), std::string::npos);
+    ack_all(b2);
+    core_.disconnected(b2);
+    const ConnId b3 = join(bob_);
+    ASSERT_TRUE(ask(b3, subscribe(group_, member_of(bob_, 3, 3))).has_ok());
+    EXPECT_TRUE(inbox_[b3].empty()) << "the removal-time rows came back";
+}
+
+// A GMS-signed statement whose membership would begin after its own epoch makes no sense: it is
+// refused with the field named, and the member's next, sound statement still works.
+TEST_F(CoreTest, StatementWhoseMemberSinceIsAfterItsEpochIsMalformed) {
+    const ConnId b = join(bob_);
+    auto odd = ask(b, subscribe(group_, member_of(bob_, 2, 3)));
+    ASSERT_TRUE(odd.has_error());
+    EXPECT_EQ(odd.error().code(), v1::ERROR_CODE_MALFORMED);
+    EXPECT_NE(odd.error().message().find("member_since"), std::string::npos);
+    EXPECT_TRUE(ask(b, subscribe(group_, member_of(bob_, 3, 3))).has_ok());
+}
+
+// The backlog a late joiner is owed comes once: acknowledged, it is not sent again when the
+// member reconnects or shows a newer statement of the same membership.
+TEST_F(CoreTest, LateJoinersBacklogComesOnceAcrossReconnects) {
+    const ConnId a = join(alice_);
+    ASSERT_GT(ask(a, publish(group_, member_of(alice_, 2, 1), "backlog")).accepted_id(), 0u);
+    const ConnId b = join(bob_);
+    ASSERT_TRUE(ask(b, subscribe(group_, member_of(bob_, 2, 2))).has_ok());
+    ASSERT_EQ(payloads(b), std::vector<std::string>{"backlog"});
+    ack_all(b);
+    core_.disconnected(b);
+
+    ASSERT_GT(ask(a, publish(group_, member_of(alice_, 3, 1), "while away")).accepted_id(), 0u);
+    const ConnId b2 = join(bob_);
+    ASSERT_TRUE(ask(b2, subscribe(group_, member_of(bob_, 3, 2))).has_ok());  // carol joined: epoch 3
+    EXPECT_EQ(payloads(b2), std::vector<std::string>{"while away"});
+}
+
+// Retention per group is bounded: over the cap the oldest envelopes go first, also ones still
+// owed, and a late joiner gets what is left, in order.
+class CoreRetentionTest : public CoreTest {
+  protected:
+    CoreRetentionTest() : CoreTest(capped()) {}
+    static Config capped() {
+        Config c = small_window();
+        c.max_group_bytes = 100;
+        return c;
+    }
+};
+
+TEST_F(CoreRetentionTest, GroupRetentionIsBoundedOldestFirst) {
+    const ConnId a = join(alice_);
+    std::vector<std::uint64_t> ids;
+    for (int i = 0; i < 5; ++i) {
+        ids.push_back(
+            ask(a, publish(group_, member_of(alice_, 1, 1), std::string(29, 'a') + std::to_string(i))).accepted_id());
+        ASSERT_GT(ids.back(), 0u);
+    }
+    EXPECT_FALSE(store_.holds(ids[0]));
+    EXPECT_FALSE(store_.holds(ids[1]));
+    EXPECT_TRUE(store_.holds(ids[2]));
+    const ConnId b = join(bob_);
+    ASSERT_TRUE(ask(b, subscribe(group_, member_of(bob_, 1, 1))).has_ok());
+    ASSERT_EQ(inbox_[b].size(), 3u);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(inbox_[b][i].id(), ids[i + 2]);
 }
 
 }  // namespace

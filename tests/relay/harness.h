@@ -27,11 +27,13 @@ inline std::string key_of(const crypto::SigningKey& k) {
 struct FakeGms {
     crypto::SigningKey key = crypto::SigningKey::generate();
 
+    // member_since: the epoch the member's latest join produced (0: a GMS that does not say).
     v1::MembershipStatement statement(const std::string& group, const crypto::SigningKey& member, std::uint64_t epoch,
-                                      std::uint64_t expires_unix) const {
+                                      std::uint64_t expires_unix, std::uint64_t member_since = 0) const {
         v1::MembershipStatement s;
         s.set_group_id(group);
         s.set_epoch(epoch);
+        s.set_member_since(member_since);
         s.set_identity_key(key_of(member));
         s.set_account("member");
         s.set_expires_unix(expires_unix);
