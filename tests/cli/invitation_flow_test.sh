@@ -59,7 +59,7 @@ check "the invitee's groups name the group and the next step" \
 
 out=$(tf alice sync)
 check "the inviter's sync reports the hand-over and a summary" \
-    '[[ $out == *"bob accepted; RN1 sent, GMS notified"* && $out == *"synced: "* ]]'
+    '[[ $out == *"bob accepted: RN1 sent, GMS notified"* && $out == *"synced: "* ]]'
 tf bob sync >/dev/null
 out=$(tf alice send zanzibar "hello bob" --json)
 check "send --json says where it went" \
