@@ -591,6 +591,10 @@ Result<std::vector<Event>> Member::recv(const std::optional<std::string>& group)
         v1::InboxItem item;
         auto ok = member_client::get_message(impl_->vault_, "inbox", name, item);
         if (!ok) return ok.error();
+        if (item.invitation() && impl_->groups_.contains(item.group_id())) {  // accepted since: old news
+            if (auto s = impl_->vault_.erase("inbox", name); !s) return s.error();
+            continue;
+        }
         if (gid && item.group_id() != *gid) continue;
         Event e;
         e.kind = item.refused()   ? Event::Kind::refused

@@ -81,7 +81,8 @@ class Member::Impl {
     Status retry_deferred();
     Status refresh_roster(Group& g);
     Status mark_removed(Group& g, const std::string& by);
-    void emit(Event event);
+    // `invitation_gid`: the event is that group's invitation (recv drops it once accepted).
+    void emit(Event event, const std::string& invitation_gid = {});
 
     // --- admission.cpp: completing an admission, retried until done or refused on the merits ---
     void on_acceptance(const v1::Envelope& envelope);

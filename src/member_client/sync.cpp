@@ -39,10 +39,10 @@ Result<Message> parse_payload(const v1::Envelope& envelope) {
 
 }  // namespace
 
-void Member::Impl::emit(Event event) {
-    std::string raw_gid;
+void Member::Impl::emit(Event event, const std::string& invitation_gid) {
+    std::string raw_gid = invitation_gid;
     for (const auto& [gid, g] : groups_) {
-        if (group_label(g) == event.group) raw_gid = gid;
+        if (raw_gid.empty() && group_label(g) == event.group) raw_gid = gid;
     }
     if (!raw_gid.empty()) event.group_id = id_hex(raw_gid);
     if (to_inbox_) {
@@ -56,6 +56,7 @@ void Member::Impl::emit(Event event) {
         item.set_notice(event.kind != Event::Kind::message);
         item.set_refused(event.kind == Event::Kind::refused);
         item.set_missing(event.kind == Event::Kind::missing);
+        item.set_invitation(!invitation_gid.empty());
         char name[24];
         std::snprintf(name, sizeof name, "%020llu", static_cast<unsigned long long>(next_inbox_++));
         (void)member_client::put_message(vault_, "inbox", name, item);  // shown later by recv()
@@ -522,7 +523,8 @@ void Member::Impl::on_invitation(const v1::Envelope& envelope) {
     emit(Event{Event::Kind::notice, id_hex(inv->group_id()).substr(0, 8), inv->inviter_account(),
                inv->inviter_account() + " invites you to «" + name->str() + "»" +
                    (rights.empty() ? "" : " with" + rights) + "; `twofold accept " +
-                   id_hex(inv->group_id()).substr(0, 8) + "`"});
+                   id_hex(inv->group_id()).substr(0, 8) + "`"},
+         inv->group_id());
 }
 
 void Member::Impl::on_rn1_delivery(const v1::Envelope& envelope) {

@@ -60,12 +60,12 @@ check "the invitee's groups name the group and the next step" \
 out=$(tf alice sync)
 check "the inviter's sync reports the hand-over and a summary" \
     '[[ $out == *"bob accepted: RN1 sent, GMS notified"* && $out == *"synced: "* ]]'
-tf bob sync >/dev/null
 out=$(tf alice send zanzibar "hello bob" --json)
 check "send --json says where it went" \
     '[[ $(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d[\"event\"], d[\"group\"])" "$out") == "sent zanzibar" ]]'
-out=$(tf bob recv zanzibar)
+out=$(tf bob recv zanzibar)  # his first command since the hand-over: joins, then reads
 check "bob reads alice's message" '[[ $out == *"alice: hello bob"* ]]'
+check "after the acceptance, recv no longer suggests accepting" '[[ $out != *"twofold accept"* ]]'
 
 out=$(tf alice rotate-rn1 zanzibar)
 check "rotate-rn1 names the generation" '[[ $out == "RN1 of «zanzibar» rotated to generation 2"* ]]'
