@@ -41,8 +41,8 @@ Status verify_admission_refusal(const v1::AdmissionRefusal& r) {
         if (!s) return s;
     }
     if (r.reason().size() > kAdmissionReasonMaxBytes) {
-        return make_error(Errc::too_large, "admission refusal reason above " +
-                                               std::to_string(kAdmissionReasonMaxBytes) + " bytes");
+        return make_error(Errc::too_large,
+                          "admission refusal reason above " + std::to_string(kAdmissionReasonMaxBytes) + " bytes");
     }
     return check_signature("admission refusal", r.sender_key(), refusal_bytes(r), r.signature());
 }

@@ -129,8 +129,8 @@ Status Member::Impl::advance_admission(const std::string& nonce_hex, v1::Pending
     std::copy(a.invitee_key().begin(), a.invitee_key().end(), invitee_key.begin());
     if (!p.refusal().empty()) {
         const v1::AdmissionRefusal refusal = member::make_admission_refusal(identity_, sent.invitation(), p.refusal());
-        auto told = relay_->send(invitee_key, v1::ENVELOPE_TYPE_ADMISSION_REFUSAL,
-                                 as_bytes(refusal.SerializeAsString()));
+        auto told =
+            relay_->send(invitee_key, v1::ENVELOPE_TYPE_ADMISSION_REFUSAL, as_bytes(refusal.SerializeAsString()));
         if (!told) {
             note_pending("telling " + invitee + " the GMS refused the admission", told.error());
             return member_client::put_message(vault_, kAdmissions, nonce_hex, p);

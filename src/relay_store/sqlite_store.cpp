@@ -50,6 +50,22 @@ std::string text_of(const Bytes& b) { return {b.begin(), b.end()}; }
 std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 std::uint64_t u64(std::int64_t v) { return static_cast<std::uint64_t>(v); }
 
+// Every row of a query, each made into a T by `make`.
+template <class Make>
+auto all_rows(store::Database& db, std::string_view sql, Make make)
+    -> Result<std::vector<decltype(make(std::declval<store::Statement&>()))>> {
+    auto q = db.prepare(sql);
+    if (!q) return q.error();
+    std::vector<decltype(make(*q))> out;
+    while (true) {
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        out.push_back(make(*q));
+    }
+    return out;
+}
+
 }  // namespace
 
 struct SqliteStore::Statements {
@@ -270,17 +286,9 @@ Result<Released> SqliteStore::drop_oldest(const GroupId& group, std::uint64_t by
 }
 
 Result<std::vector<std::pair<GroupId, std::uint64_t>>> SqliteStore::group_bytes() {
-    auto q = db_.prepare(
-        "SELECT group_id, SUM(length(payload)) FROM envelopes WHERE group_id IS NOT NULL GROUP BY group_id");
-    if (!q) return q.error();
-    std::vector<std::pair<GroupId, std::uint64_t>> out;
-    while (true) {
-        auto row = q->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        out.emplace_back(text_of(q->column_blob(0)), u64(q->column_int(1)));
-    }
-    return out;
+    return all_rows(db_,
+                    "SELECT group_id, SUM(length(payload)) FROM envelopes WHERE group_id IS NOT NULL GROUP BY group_id",
+                    [](store::Statement& q) { return std::pair(text_of(q.column_blob(0)), u64(q.column_int(1))); });
 }
 
 Status SqliteStore::save_subscription(const Subscription& sub) {
@@ -292,17 +300,10 @@ Status SqliteStore::save_subscription(const Subscription& sub) {
 }
 
 Result<std::vector<Subscription>> SqliteStore::subscriptions() {
-    auto q = db_.prepare("SELECT group_id, member, epoch, member_since FROM subscriptions");
-    if (!q) return q.error();
-    std::vector<Subscription> out;
-    while (true) {
-        auto row = q->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        out.push_back(Subscription{text_of(q->column_blob(0)), text_of(q->column_blob(1)), u64(q->column_int(2)),
-                                   u64(q->column_int(3))});
-    }
-    return out;
+    return all_rows(db_, "SELECT group_id, member, epoch, member_since FROM subscriptions", [](store::Statement& q) {
+        return Subscription{text_of(q.column_blob(0)), text_of(q.column_blob(1)), u64(q.column_int(2)),
+                            u64(q.column_int(3))};
+    });
 }
 
 Status SqliteStore::save_group_epoch(const GroupEpoch& epoch) {
@@ -314,31 +315,16 @@ Status SqliteStore::save_group_epoch(const GroupEpoch& epoch) {
 }
 
 Result<std::vector<GroupEpoch>> SqliteStore::group_epochs() {
-    auto q = db_.prepare("SELECT group_id, epoch, first_seen_ms FROM group_epochs");
-    if (!q) return q.error();
-    std::vector<GroupEpoch> out;
-    while (true) {
-        auto row = q->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        out.push_back(GroupEpoch{text_of(q->column_blob(0)), u64(q->column_int(1)), u64(q->column_int(2))});
-    }
-    return out;
+    return all_rows(db_, "SELECT group_id, epoch, first_seen_ms FROM group_epochs", [](store::Statement& q) {
+        return GroupEpoch{text_of(q.column_blob(0)), u64(q.column_int(1)), u64(q.column_int(2))};
+    });
 }
 
 Result<std::vector<std::pair<MemberKey, std::uint64_t>>> SqliteStore::queued_bytes() {
-    auto q = db_.prepare(
-        "SELECT d.recipient, SUM(length(e.payload)) FROM deliveries d JOIN envelopes e ON e.id = d.envelope_id "
-        "GROUP BY d.recipient");
-    if (!q) return q.error();
-    std::vector<std::pair<MemberKey, std::uint64_t>> out;
-    while (true) {
-        auto row = q->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        out.emplace_back(text_of(q->column_blob(0)), u64(q->column_int(1)));
-    }
-    return out;
+    return all_rows(db_,
+                    "SELECT d.recipient, SUM(length(e.payload)) FROM deliveries d JOIN envelopes e "
+                    "ON e.id = d.envelope_id GROUP BY d.recipient",
+                    [](store::Statement& q) { return std::pair(text_of(q.column_blob(0)), u64(q.column_int(1))); });
 }
 
 Status SqliteStore::commit() {

@@ -33,7 +33,8 @@ Status accept_while_the_gms_fails(Member& alice, Member& bob, const std::functio
     std::atomic<bool> stop{false};
     Status followed;
     std::thread follower([&] {
-        followed = alice.follow("ops", [](const Event&) {}, nullptr, [&] { return stop.load(); }, 20ms);
+        followed = alice.follow(
+            "ops", [](const Event&) {}, nullptr, [&] { return stop.load(); }, 20ms);
     });
     std::this_thread::sleep_for(500ms);  // the follow's first sync is done
     hold();
@@ -131,7 +132,8 @@ TEST(AdmissionRefusal, ARefusalOnTheMeritsIsToldToBothSides) {
     ASSERT_TRUE(carol->accept("alice").ok());
     const auto answered = sync(*alice);
     EXPECT_TRUE(has_event(answered, Kind::notice, "bob accepted: RN1 sent")) << describe(answered);
-    EXPECT_TRUE(has_event(answered, Kind::refused, "could not add carol to pair: GMS: group is full")) << describe(answered);
+    EXPECT_TRUE(has_event(answered, Kind::refused, "could not add carol to pair: GMS: group is full"))
+        << describe(answered);
     const auto told = sync(*carol);
     EXPECT_TRUE(has_event(told, Kind::refused, "alice could not add you to")) << describe(told);
     EXPECT_TRUE(has_event(told, Kind::refused, "group is full")) << describe(told);

@@ -15,7 +15,6 @@ namespace twofold::testing {
 
 using Kind = Event::Kind;
 
-
 inline std::string describe(const std::vector<Event>& events) {
     std::string out;
     for (const auto& e : events) {
@@ -83,6 +82,5 @@ inline void join(Member& inviter, Member& invitee, const std::string& group, Rig
     const auto joined = sync(invitee);
     ASSERT_TRUE(has_event(joined, Kind::notice, "joined " + group + "; group key ready")) << describe(joined);
 }
-
 
 }  // namespace twofold::testing
