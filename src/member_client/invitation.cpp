@@ -1,0 +1,112 @@
+// The invitation flow's operations (the paper's Fig. 7, one-shot): invite an account, list the
+// invitations received, accept one. The inviter's side of an acceptance is in admission.cpp.
+#include "crypto/hex.h"
+#include "member/signed_messages.h"
+#include "member_client/conversions.h"
+#include "member_client/member_impl.h"
+#include "wire/statement.h"
+
+namespace twofold {
+
+using member_client::from_proto;
+using member_client::sign_key_of;
+using member_client::to_proto;
+
+Result<InviteOutcome> Member::invite(const std::string& group, const std::string& account, Rights rights) {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto found = impl_->find_group(group);
+    if (!found) return found.error();
+    Impl::Group& g = **found;
+    if (g.info.state() != v1::LocalGroup::STATE_ACTIVE)
+        return make_error(Errc::forbidden, "group " + group + " is not active here");
+    if (!g.info.rights().may_invite()) return make_error(Errc::forbidden, "you lack may_invite in " + group);
+    if ((rights.may_invite && !g.info.rights().may_invite()) || (rights.may_remove && !g.info.rights().may_remove())) {
+        return make_error(Errc::forbidden, "you can grant only rights you hold (you lack may_remove in " + group + ")");
+    }
+    if (account == impl_->config_.account()) return make_error(Errc::invalid_argument, "you cannot invite yourself");
+    auto key = impl_->registered_key(account);
+    if (!key) return key.error();
+    auto invitee = sign_key_of(*key, "invitee key");
+    if (!invitee) return invitee.error();
+    auto statement = impl_->my_statement(g);
+    if (!statement) return statement.error();
+    if (!g.keys) return make_error(Errc::internal, "group " + group + " has no name here");
+    auto made = member::make_invitation(impl_->identity_, impl_->config_.account(), as_bytes(g.info.group_id()),
+                                        g.keys->name(), to_proto(rights), *invitee, *statement);
+    if (!made) return made.error();
+    const v1::Invitation& invitation = *made;
+    auto sent = impl_->relay_->send(*invitee, v1::ENVELOPE_TYPE_INVITATION, as_bytes(invitation.SerializeAsString()));
+    if (!sent) return sent.error();
+    v1::SentInvitation record;
+    *record.mutable_invitation() = invitation;
+    record.set_invitee_account(account);
+    if (auto s =
+            member_client::put_message(impl_->vault_, "sent", crypto::to_hex(as_bytes(invitation.nonce())), record);
+        !s) {
+        return s.error();
+    }
+    if (auto s = impl_->save_group(g); !s) return s.error();
+    return InviteOutcome{g.info.name(), account, rights};
+}
+
+Result<std::vector<InvitationInfo>> Member::invitations() {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto names = impl_->vault_.names("invitation");
+    if (!names) return names.error();
+    std::vector<InvitationInfo> out;
+    for (const auto& name : *names) {
+        v1::ReceivedInvitation r;
+        auto ok = member_client::get_message(impl_->vault_, "invitation", name, r);
+        if (!ok) return ok.error();
+        out.push_back(InvitationInfo{name, r.group_name(), r.invitation().inviter_account(),
+                                     from_proto(r.invitation().rights()), r.accepted()});
+    }
+    return out;
+}
+
+Result<AcceptOutcome> Member::accept(const std::string& which) {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto names = impl_->vault_.names("invitation");
+    if (!names) return names.error();
+    std::vector<std::pair<std::string, v1::ReceivedInvitation>> matches;
+    for (const auto& name : *names) {
+        v1::ReceivedInvitation r;
+        auto ok = member_client::get_message(impl_->vault_, "invitation", name, r);
+        if (!ok) return ok.error();
+        const bool match = r.group_name() == which || (which.size() >= 4 && name.starts_with(which)) ||
+                           r.invitation().inviter_account() == which;
+        if (match) matches.emplace_back(name, std::move(r));
+    }
+    if (matches.empty()) {
+        return make_error(Errc::unknown, "no invitation matches " + which + " (see `twofold invitations`)");
+    }
+    if (matches.size() > 1) {
+        std::string listed;
+        for (const auto& [name, r] : matches) {
+            listed += (listed.empty() ? "" : ", ") + name.substr(0, 8) + " «" + r.group_name() + "» from " +
+                      r.invitation().inviter_account();
+        }
+        return make_error(Errc::invalid_argument, std::to_string(matches.size()) + " invitations match " + which +
+                                                      ": " + listed + "; give the group id prefix");
+    }
+    auto& [chosen_name, chosen] = matches.front();
+    const v1::Invitation& inv = chosen.invitation();
+    const v1::Acceptance acceptance = member::make_acceptance(impl_->identity_, impl_->config_.account(), inv);
+    auto sent = impl_->relay_->send(as_bytes(inv.inviter_key()), v1::ENVELOPE_TYPE_ACCEPTANCE,
+                                    as_bytes(acceptance.SerializeAsString()));
+    if (!sent) return sent.error();
+    chosen.set_accepted(true);
+    if (auto s = member_client::put_message(impl_->vault_, "invitation", chosen_name, chosen); !s) return s.error();
+
+    Impl::Group& g = impl_->groups_[inv.group_id()];
+    impl_->begin_membership(g);
+    g.info.set_group_id(inv.group_id());
+    g.info.set_state(v1::LocalGroup::STATE_AWAITING_KEYS);
+    *g.info.mutable_rights() = inv.rights();
+    g.info.set_inviter_key(inv.inviter_key());
+    g.info.set_invitation_nonce(inv.nonce());
+    if (auto s = impl_->save_group(g); !s) return s.error();
+    return AcceptOutcome{chosen.group_name(), chosen_name, inv.inviter_account()};
+}
+
+}  // namespace twofold
