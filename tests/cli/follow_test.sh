@@ -13,8 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap "exit 143" INT TERM  # so an interrupted run still cleans up
-failures=0
-check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi; }
+source "$(dirname "$0")/checks.sh"
 
 start_servers
 init_member alice >/dev/null
@@ -49,4 +48,4 @@ check "follow showed both one-shot messages in order" \
 check "follow printed JSON, one object per line" 'python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$WORK/bob.jsonl"'
 check "chat sent the typed line and exited at end of input" 'grep -q "typed in chat" "$WORK/bob.jsonl"'
 check "nothing on follow's stderr" '[[ ! -s $WORK/bob.err ]]'
-exit $((failures > 0))
+checks_done

@@ -12,8 +12,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap "exit 143" INT TERM  # so an interrupted run still cleans up
-failures=0
-check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi; }
+source "$(dirname "$0")/checks.sh"
 
 start_servers
 # Global options before the subcommand, as with git -C.
@@ -74,4 +73,4 @@ check "remove names the new membership epoch" '[[ $out == "removed bob from «za
 out=$(tf carol leave zanzibar --json)
 check "leave --json" '[[ $out == *"\"event\":\"left\""* ]]'
 
-[[ $failures -eq 0 ]] || { echo "$failures check(s) failed"; exit 1; }
+checks_done

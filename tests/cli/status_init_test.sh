@@ -12,8 +12,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap "exit 143" INT TERM  # so an interrupted run still cleans up
-failures=0
-check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi; }
+source "$(dirname "$0")/checks.sh"
 
 start_servers
 init_args=(--name dora --gms "$GMS_ADDR" --gms-fingerprint "$GMS_FP" --gms-key "$GMS_KEY" --relay "$RELAY_ADDR"
@@ -52,4 +51,4 @@ s = {x[\"role\"]: x for x in d[\"servers\"]}
 print(s[\"gms\"][\"reachable\"], s[\"relay\"][\"reachable\"], bool(s[\"relay\"][\"error\"]), d[\"groups\"][0][\"name\"])
 " "$out") == "True False True zanzibar" ]]'
 
-[[ $failures -eq 0 ]] || { echo "$failures check(s) failed"; exit 1; }
+checks_done
