@@ -7,9 +7,7 @@
 #include <algorithm>
 
 #include "crypto/hex.h"
-#include "harness.h"
-#include "relay_client/client.h"
-#include "relay_process.h"
+#include "relay_binary_test.h"
 #include "store/database.h"
 
 namespace twofold::relay {
@@ -40,24 +38,8 @@ std::vector<std::string> payloads(const std::vector<v1::Envelope>& envelopes) {
     return out;
 }
 
-class RelayBacklogTest : public ::testing::Test {
+class RelayBacklogTest : public testing::RelayBinaryTest {
   protected:
-    void SetUp() override {
-        dir_ = testing::fresh_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    }
-    void TearDown() override {
-        relay_.kill_now();
-        std::filesystem::remove_all(dir_);
-    }
-    void start(std::vector<std::string> extra = {}) {
-        auto s = relay_.start(dir_, crypto::to_hex(gms_.key.public_key()), std::move(extra));
-        ASSERT_TRUE(s.ok()) << s.error().message;
-    }
-    std::unique_ptr<RelayClient> member(const crypto::SigningKey& key) {
-        auto c = RelayClient::connect(relay_.endpoint, relay_.fingerprint, key);
-        EXPECT_TRUE(c.ok()) << c.error().message;
-        return c.ok() ? std::move(*c) : nullptr;
-    }
     v1::MembershipStatement statement(const crypto::SigningKey& key, std::uint64_t epoch, std::uint64_t since) {
         const auto expires = static_cast<std::uint64_t>(::time(nullptr)) + testing::kHourSeconds;
         return gms_.statement(group_, key, epoch, expires, since);
@@ -67,9 +49,6 @@ class RelayBacklogTest : public ::testing::Test {
         ASSERT_TRUE(id.ok()) << id.error().message;
     }
 
-    testing::FakeGms gms_;
-    testing::RelayProcess relay_;
-    std::filesystem::path dir_;
     const std::string group_ = group_id_for(5);
     crypto::SigningKey alice_ = crypto::SigningKey::generate();
     crypto::SigningKey bob_ = crypto::SigningKey::generate();

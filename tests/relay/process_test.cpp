@@ -11,9 +11,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/hex.h"
-#include "harness.h"
-#include "relay_client/client.h"
-#include "relay_process.h"
+#include "relay_binary_test.h"
 
 namespace twofold::relay {
 namespace {
@@ -26,29 +24,12 @@ constexpr auto kWait = 10s;
 constexpr auto kQuiet = 1s;
 constexpr std::size_t kWindowBytes = 16;  // any 16 consecutive plaintext bytes count as a leak
 
-class RelayProcessTest : public ::testing::Test {
+class RelayProcessTest : public testing::RelayBinaryTest {
   protected:
-    void SetUp() override { dir_ = testing::fresh_dir(::testing::UnitTest::GetInstance()->current_test_info()->name()); }
-    void TearDown() override {
-        relay_.kill_now();
-        std::filesystem::remove_all(dir_);
-    }
-    void start(std::vector<std::string> extra = {}) {
-        auto s = relay_.start(dir_, crypto::to_hex(gms_.key.public_key()), std::move(extra));
-        ASSERT_TRUE(s.ok()) << s.error().message;
-    }
-    std::unique_ptr<RelayClient> member(const crypto::SigningKey& key) {
-        auto c = RelayClient::connect(relay_.endpoint, relay_.fingerprint, key);
-        EXPECT_TRUE(c.ok()) << c.error().message;
-        return c.ok() ? std::move(*c) : nullptr;
-    }
     v1::MembershipStatement statement(const crypto::SigningKey& key) {
         return gms_.statement(group_, key, 1, static_cast<std::uint64_t>(::time(nullptr)) + testing::kHourSeconds);
     }
 
-    testing::FakeGms gms_;
-    testing::RelayProcess relay_;
-    std::filesystem::path dir_;
     const std::string group_ = group_id_for(3);
     crypto::SigningKey alice_ = crypto::SigningKey::generate();
     crypto::SigningKey bob_ = crypto::SigningKey::generate();
@@ -110,7 +91,8 @@ TEST_F(RelayProcessTest, SigtermStopsCleanly) {
 std::size_t count_leaks(const std::filesystem::path& dir, const std::vector<std::string>& plaintexts) {
     std::unordered_set<std::string_view> windows;
     for (const auto& p : plaintexts) {
-        for (std::size_t i = 0; i + kWindowBytes <= p.size(); ++i) windows.insert(std::string_view(p).substr(i, kWindowBytes));
+        for (std::size_t i = 0; i + kWindowBytes <= p.size(); ++i)
+            windows.insert(std::string_view(p).substr(i, kWindowBytes));
     }
     std::size_t leaks = 0;
     for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {

@@ -10,8 +10,8 @@
 #include "crypto/hex.h"
 #include "harness.h"
 #include "net/tls_client.h"
+#include "relay_binary_test.h"
 #include "relay_client/client.h"
-#include "relay_process.h"
 
 namespace twofold::relay {
 namespace {
@@ -20,28 +20,17 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::key_of;
 
-class RelaySlowClientTest : public ::testing::Test {
+class RelaySlowClientTest : public testing::RelayBinaryTest {
   protected:
-    void SetUp() override {
-        dir_ = testing::fresh_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    }
-    void TearDown() override {
-        relay_.kill_now();
-        std::filesystem::remove_all(dir_);
-    }
     void start(std::vector<std::string> extra) {
         extra.insert(extra.end(), {"--log-level", "info"});
-        auto s = relay_.start(dir_, crypto::to_hex(gms_.key.public_key()), std::move(extra));
-        ASSERT_TRUE(s.ok()) << s.error().message;
+        RelayBinaryTest::start(std::move(extra));
     }
     // Served: a mailbox send to itself is accepted.
     static bool served(RelayClient& member, const crypto::SigningKey& key) {
         return member.send(as_bytes(key_of(key)), v1::ENVELOPE_TYPE_RN1_DELIVERY, as_bytes(std::string("x"))).ok();
     }
 
-    testing::FakeGms gms_;
-    testing::RelayProcess relay_;
-    std::filesystem::path dir_;
     crypto::SigningKey alice_ = crypto::SigningKey::generate();
 };
 
