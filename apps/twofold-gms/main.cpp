@@ -11,6 +11,7 @@
 #include "crypto/hex.h"
 #include "gms/sqlite_store.h"
 #include "gms_server/service.h"
+#include "lan/session.h"
 
 namespace {
 
@@ -135,6 +136,24 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"interactive", "moderate", "minimum"}))
         ->capture_default_str();
 
+    std::string multicast_range(twofold::lan::kDefaultRange);
+    std::string multicast_scope = "site";
+    std::uint16_t multicast_port = twofold::lan::kDefaultPort;
+    app.add_option("--multicast-interface", options.multicast_interface,
+                   "also send every rekey to each group's IP multicast session on this interface's LAN")
+        ->group("Rekeys by IP multicast");
+    app.add_option("--multicast-range", multicast_range, "group addresses, inside 239.0.0.0/8 (RFC 2365)")
+        ->capture_default_str()
+        ->group("Rekeys by IP multicast");
+    app.add_option("--multicast-port", multicast_port, "UDP port of every group's session")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 65535))
+        ->group("Rekeys by IP multicast");
+    app.add_option("--multicast-scope", multicast_scope, "how far datagrams go: subnet (TTL 1), site (15), region (63), world (127)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"subnet", "site", "region", "world"}))
+        ->group("Rekeys by IP multicast");
+
     bool json = false;
     CLI::App* info_cmd = app.add_subcommand("info", "print the TLS fingerprint and signing key");
     info_cmd->add_flag("--json", json, "one JSON object");
@@ -150,6 +169,11 @@ int main(int argc, char** argv) {
     auto endpoint = twofold::net::parse_endpoint(listen, "--listen");
     if (!endpoint) return fail(endpoint.error().message, kExitUsage);
     options.listen = *endpoint;
+    if (!options.multicast_interface.empty()) {
+        auto range = twofold::lan::parse_range(multicast_range);
+        if (!range) return fail("--multicast-range: " + range.error().message, kExitUsage);
+        options.core.lan = twofold::lan::SessionPlan{*range, multicast_port, *twofold::lan::parse_scope(multicast_scope)};
+    }
     options.idle_timeout = std::chrono::seconds(idle_timeout_s);
     options.frame_timeout = std::chrono::milliseconds(std::llround(frame_timeout_s * 1000));
     options.auth_timeout = std::chrono::milliseconds(std::llround(auth_timeout_s * 1000));

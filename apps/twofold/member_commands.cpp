@@ -145,8 +145,14 @@ Status follow_until_stopped(Member& m, const std::optional<std::string>& group, 
                             std::chrono::milliseconds poll) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    return m.follow(
+    Status s = m.follow(
         group, [&](const Event& e) { print_event(e, as_json); }, outgoing, [] { return g_stop.load(); }, poll);
+    if (const LanStats lan = m.lan_stats(); lan.sessions > 0) {
+        std::cerr << "lan: " << lan.sessions << " multicast session(s), " << lan.rekeys_applied
+                  << " rekey(s) first by multicast, " << lan.messages_sent << " message(s) sent and "
+                  << lan.messages_received << " received first on the LAN\n";
+    }
+    return s;
 }
 
 void add_init(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
@@ -320,14 +326,17 @@ void add_invite(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_
 void add_send(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
     struct Args {
         std::string group, text;
+        bool lan = false;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("send", "Send a message to a group (TEXT, or - for standard input)");
     cmd->add_option("GROUP", a->group, "group name or id")->required();
     cmd->add_option("TEXT", a->text, "the message, or - to read standard input")->required();
+    cmd->add_flag("--lan", a->lan, "also send it to the group's multicast session on this LAN, if the GMS announced one");
     cmd->callback([a, common, exit_status] {
         if (a->text == "-") a->text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
         *exit_status = with_member(*common, [&](Member& m) -> Status {
+            m.set_lan_messages(a->lan);
             auto sent = m.send(a->group, a->text);
             if (!sent) return sent.error();
             print_sent(*sent, common->json);
@@ -361,12 +370,17 @@ void add_recv(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_st
 void add_chat(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
     struct Args {
         std::string group;
+        bool lan = false;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("chat", "Interactive: lines typed are sent, messages arrive as they happen");
     cmd->add_option("GROUP", a->group, "group name or id")->required();
+    cmd->add_flag("--lan", a->lan,
+                  "also send and receive messages on the group's multicast session on this LAN (keeps talking "
+                  "while the relay is unreachable)");
     cmd->callback([a, common, exit_status] {
         *exit_status = with_member(*common, [&](Member& m) -> Status {
+            m.set_lan_messages(a->lan);
             return follow_until_stopped(m, a->group, common->json, next_line, std::chrono::milliseconds(100));
         });
     });

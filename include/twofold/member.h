@@ -138,6 +138,14 @@ struct Event {
     std::string group_id{};  // hex, when the group is known here
 };
 
+// What the LAN paths carried in this process (docs/rekey-delivery.md).
+struct LanStats {
+    std::size_t sessions = 0;            // multicast sessions joined
+    std::uint64_t rekeys_applied = 0;    // rekeys taken from multicast before any other path
+    std::uint64_t messages_sent = 0;     // group messages also sent on the LAN
+    std::uint64_t messages_received = 0; // group messages that arrived on the LAN first
+};
+
 // The GMS's default password policy, checked here before anything is asked or sent (a GMS
 // configured stricter still refuses at registration, naming its limit).
 inline constexpr std::size_t kMinPasswordBytes = 8;
@@ -183,6 +191,12 @@ class Member {
     Status follow(const std::optional<std::string>& group, const std::function<void(const Event&)>& on_event,
                   const std::function<std::optional<std::string>()>& outgoing, const std::function<bool()>& should_stop,
                   std::chrono::milliseconds poll);
+
+    // Also send each group message to the group's multicast session on the LAN, when the GMS
+    // announced one, and (in follow) read the others' from it: `chat --lan`, `send --lan`. In
+    // follow mode rekeys are taken from announced sessions whether or not this is on.
+    void set_lan_messages(bool on);
+    LanStats lan_stats() const;
 
     Result<RemoveOutcome> remove(const std::string& group, const std::string& account);
     Result<LeaveOutcome> leave(const std::string& group);

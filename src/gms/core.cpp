@@ -263,7 +263,10 @@ void GmsCore::finish_login(const PasswordJob& job, bool password_ok, std::uint64
     r.set_request_id(job.request_id);
     auto* login = r.mutable_login();
     for (const auto& [gid, g] : groups_) {
-        if (g.members.contains(account->id)) *login->add_groups() = status_of(g, account->id);
+        if (!g.members.contains(account->id)) continue;
+        v1::GroupStatus* status = login->add_groups();
+        *status = status_of(g, account->id);
+        add_lan_session(g, now_ms, *status);
     }
     send(job.client, r, out);
 }
@@ -310,6 +313,7 @@ void GmsCore::on_create_group(ClientId client, AccountId me, std::uint64_t rid, 
     v1::GmsResponse r;
     r.set_request_id(rid);
     *r.mutable_group() = status_of(it->second, me);
+    add_lan_session(it->second, now_ms, *r.mutable_group());
     send(client, r, out);
     if (auto welcome = welcome_for(it->second, me)) send(client, *welcome, out);
 }

@@ -20,6 +20,7 @@
 #include "gms/journal.h"
 #include "gms/model.h"
 #include "gms/throttle.h"
+#include "lan/session.h"
 #include "twofold/v1/gms.pb.h"
 
 namespace twofold::gms {
@@ -33,6 +34,8 @@ struct Config {
     std::size_t min_password_bytes = 8;
     double requests_per_second = 500;
     double request_burst = 1000;
+    // Set when the GMS also sends rekeys to IP multicast on a LAN: each group's session.
+    std::optional<lan::SessionPlan> lan;
 };
 
 // A frame to send once the batch has committed. Fan-out shares one encoding.
@@ -125,6 +128,8 @@ class GmsCore {
     // The X25519 form of a member's identity key, which welcomes are sealed to (cached).
     const crypto::X25519PublicKey* sealing_key(AccountId member) const;
     v1::GroupStatus status_of(const Group& group, AccountId member) const;
+    // lan_sessions.cpp: the group's signed multicast session announcement, when there is a LAN.
+    void add_lan_session(const Group& group, std::uint64_t now_ms, v1::GroupStatus& status) const;
     // Who claimed a generation (no account when the GMS does not know: claimed before schema 2).
     v1::Rn1Claim rn1_claim_of(const Group& group, std::uint64_t generation) const;
     // The claims of the current generation and of those before it that members may still hold.

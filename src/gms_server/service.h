@@ -29,6 +29,7 @@ struct ServiceOptions {
     std::chrono::milliseconds frame_timeout{10'000};  // requests are small
     std::chrono::milliseconds auth_timeout{10'000};   // until a login or registration succeeds
     std::chrono::milliseconds renewal_tick{250};
+    std::string multicast_interface;  // with core.lan set: rekeys also go by IP multicast there
 };
 
 // What `twofold-gms info` prints, and what the first line of a running server says.

@@ -1,8 +1,17 @@
 // The continuous mode of `twofold chat` and `twofold recv --follow`: both connections stay open;
 // envelopes, rekeys and removals are processed as they arrive and handed to the caller at once.
+#include <thread>
+
 #include "member_client/member_impl.h"
 
 namespace twofold {
+
+namespace {
+
+constexpr std::chrono::milliseconds kLanSlice{10};  // the longest a multicast datagram waits
+constexpr std::chrono::seconds kRelayRetry{3};      // LAN only: how often the relay is tried again
+
+}  // namespace
 
 Status Member::follow(const std::optional<std::string>& group, const std::function<void(const Event&)>& on_event,
                       const std::function<std::optional<std::string>()>& outgoing,
@@ -27,6 +36,8 @@ Status Member::follow_loop(const std::optional<std::string>& group, const std::f
         label = m.group_label(**g);
     }
     for (const auto& e : *backlog) on_event(e);
+    if (auto s = m.open_lan_sessions(true); !s) return s;
+    for (const auto& e : m.events_) on_event(e);  // sessions that could not be joined, and why
 
     m.to_inbox_ = false;
     struct RestoreInbox {
@@ -34,10 +45,36 @@ Status Member::follow_loop(const std::optional<std::string>& group, const std::f
         ~RestoreInbox() { m.to_inbox_ = true; }
     } restore{m};
 
+    // With multicast sessions the relay is waited on in short slices, so a datagram waits at most
+    // one slice; with LAN messages on, the loss of the relay is survived (the LAN carries on).
+    const auto slice = m.lan_sessions_.empty() ? poll : std::min(poll, kLanSlice);
+    auto relay_retry = std::chrono::steady_clock::now();
     while (!should_stop()) {
         m.events_.clear();
         m.pending_.clear();
-        auto envelope = m.relay_->receive(poll);
+        if (!m.relay_ && std::chrono::steady_clock::now() >= relay_retry) {
+            relay_retry = std::chrono::steady_clock::now() + kRelayRetry;
+            if (m.connect()) {
+                m.emit(Event{Event::Kind::notice, label, {}, "the relay is reachable again"});
+            }
+        }
+        Result<v1::Envelope> envelope = Error{Errc::timeout, "no envelope"};
+        if (m.relay_) {
+            envelope = m.relay_->receive(slice);
+        } else {
+            std::this_thread::sleep_for(slice);
+        }
+        if (!envelope && envelope.error().code == Errc::unavailable && m.lan_messages_ && !m.lan_sessions_.empty()) {
+            m.relay_.reset();
+            m.subscribed_.clear();
+            m.connection_lost_ = false;
+            relay_retry = std::chrono::steady_clock::now() + kRelayRetry;
+            m.emit(Event{Event::Kind::notice, label, {},
+                         "the relay is unreachable (" + envelope.error().message +
+                             "): messages go on the LAN only until it is back"});
+            envelope = Error{Errc::timeout, "no envelope"};
+        }
+        m.poll_lan();
         if (envelope) {
             if (auto s = m.vault_.begin(); !s) return s;
             m.handle_envelope(*envelope);
@@ -49,12 +86,15 @@ Status Member::follow_loop(const std::optional<std::string>& group, const std::f
         }
         const bool quiet = !envelope;
         if (auto s = m.drain_pushes(false); !s) return s;
-        if (auto s = m.subscribe_all(); !s) return s;  // a new membership epoch needs a new statement
+        if (m.relay_) {
+            if (auto s = m.subscribe_all(); !s) return s;  // a new membership epoch needs a new statement
+        }
         if (auto s = m.retry_deferred(); !s) return s;
-        if (quiet) {
+        if (quiet && m.relay_) {
             if (auto s = m.report_gaps(); !s) return s;  // nothing in flight: a gap now is a drop
             if (auto s = m.retry_admissions(); !s) return s;
         }
+        if (m.connection_lost_ && !m.relay_ && m.lan_messages_) m.connection_lost_ = false;  // known: LAN only
         if (m.connection_lost_) return Error{Errc::unavailable, "a server connection failed"};
         if (gid && outgoing) {
             while (auto text = outgoing()) {

@@ -378,7 +378,16 @@ Status Member::Impl::send_text(Group& g, const std::string& text) {
     auto message =
         member::protect_message(as_bytes(g.info.group_id()), epoch, *schedule, identity_, sequence, as_bytes(text));
     if (!message) return message.error();
-    return publish(g, v1::ENVELOPE_TYPE_GROUP_MESSAGE, as_string(*message));
+    const bool on_lan = send_lan_message(g, as_string(*message));
+    Status published = relay_ ? publish(g, v1::ENVELOPE_TYPE_GROUP_MESSAGE, as_string(*message))
+                              : Status(make_error(Errc::unavailable, "the relay is unreachable"));
+    if (!published && on_lan && published.error().code == Errc::unavailable) {
+        // Members on the LAN have it; the others get it only if it is sent again.
+        emit(Event{Event::Kind::notice, group_label(g), config_.account(),
+                   "sent on the LAN only (the relay is unreachable: members elsewhere do not receive it)"});
+        return {};
+    }
+    return published;
 }
 
 // --- the public operations ---
@@ -460,6 +469,9 @@ Result<SendOutcome> Member::send(const std::string& group, const std::string& te
     if (auto synced = impl_->sync(); !synced) return synced.error();
     auto found = impl_->find_group(group);
     if (!found) return found.error();
+    if (impl_->lan_messages_) {
+        if (auto s = impl_->open_lan_sessions(false); !s) return s.error();
+    }
     if (auto s = impl_->send_text(**found, text); !s) return s.error();
     const GroupInfo info = impl_->info_of(**found);
     return SendOutcome{impl_->group_label(**found), info.rn1_generation, info.rn2_epoch};

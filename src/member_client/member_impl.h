@@ -11,11 +11,13 @@
 #include <vector>
 
 #include "gms_client/client.h"
+#include "lan/session.h"
 #include "member/group_keys.h"
 #include "member/replay_window.h"
 #include "member/rn1_claims.h"
 #include "member_client/records.h"
 #include "member_store/vault.h"
+#include "net/multicast_socket.h"
 #include "relay_client/client.h"
 #include "twofold/member.h"
 #include "twofold/v1/local.pb.h"
@@ -95,6 +97,16 @@ class Member::Impl {
     // A server's failure that leaves work for the next sync: named in the sync's error.
     void note_pending(const std::string& what, const Error& error);
 
+    // --- lan.cpp: the multicast sessions the GMS announced (follow mode) ---
+    // `join`: receive too (follow mode); otherwise only send (a one-shot `send --lan`).
+    Status open_lan_sessions(bool join);
+    void poll_lan();  // every datagram waiting now
+    void on_lan_datagram(const std::string& group_id, ByteView datagram);
+    // A copy of a message already opened (by (sender, sequence)): with LAN messages on, the copy
+    // that comes second by the other path is expected, not a replay to report.
+    bool already_received(const Group& g, const v1::Envelope& envelope) const;
+    bool send_lan_message(Group& g, const std::string& message);  // true: it went on the LAN
+
     // The group-message path, shared by sync and follow.
     Status open_group_message(Group& g, const v1::Envelope& envelope);
 
@@ -124,7 +136,14 @@ class Member::Impl {
     bool to_inbox_ = true;  // follow() hands events straight to its caller
     std::uint64_t next_inbox_ = 0;
     crypto::SecretBuffer plaintext_;  // reused: a secure allocation per message costs syscalls
-    bool arrivals_since_report_ = true;  // report_gaps has work: the first sync checks what is stored
+    bool arrivals_since_report_ = true;
+    struct LanSession {
+        v1::SessionAnnouncement announcement;
+        std::unique_ptr<net::MulticastSocket> socket;
+    };
+    std::map<std::string, LanSession> lan_sessions_;  // by group id bytes: joined in follow mode
+    bool lan_messages_ = false;                       // chat --lan
+    LanStats lan_stats_;  // report_gaps has work: the first sync checks what is stored
 };
 
 std::uint64_t now_unix();

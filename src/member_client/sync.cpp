@@ -447,6 +447,7 @@ void Member::Impl::refuse(const std::string& where, const std::string& what, con
 }
 
 void Member::Impl::on_group_message(Group& group, const v1::Envelope& envelope) {
+    if (lan_messages_ && already_received(group, envelope)) return;  // its LAN copy came first
     const std::string where = group_label(group);
     auto s = open_group_message(group, envelope);
     if (!s && s.error().code == Errc::unknown &&

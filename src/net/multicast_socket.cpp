@@ -68,17 +68,22 @@ Result<std::unique_ptr<MulticastSocket>> MulticastSocket::open(const MulticastOp
 }
 
 Status MulticastSocket::send(ByteView datagram) {
+    return send_to(state_->group.address().to_v4().to_uint(), state_->group.port(), datagram);
+}
+
+Status MulticastSocket::send_to(std::uint32_t group_address, std::uint16_t port, ByteView datagram) {
+    const asio::ip::udp::endpoint group(asio::ip::address_v4(group_address), port);
     if (datagram.size() > kMaxDatagramBytes) {
         return make_error(Errc::too_large, "datagram of " + std::to_string(datagram.size()) + " bytes exceeds " +
                                                std::to_string(kMaxDatagramBytes));
     }
     asio::error_code ec;
-    state_->socket.send_to(asio::buffer(datagram.data(), datagram.size()), state_->group, 0, ec);
+    state_->socket.send_to(asio::buffer(datagram.data(), datagram.size()), group, 0, ec);
     if (ec == asio::error::would_block) {  // the send buffer is full: wait for room once
         pollfd p{state_->socket.native_handle(), POLLOUT, 0};
-        if (::poll(&p, 1, 1000) == 1) state_->socket.send_to(asio::buffer(datagram.data(), datagram.size()), state_->group, 0, ec);
+        if (::poll(&p, 1, 1000) == 1) state_->socket.send_to(asio::buffer(datagram.data(), datagram.size()), group, 0, ec);
     }
-    if (ec) return make_error(Errc::unavailable, "multicast send to " + state_->group.address().to_string() + ": " + ec.message());
+    if (ec) return make_error(Errc::unavailable, "multicast send to " + group.address().to_string() + ": " + ec.message());
     return {};
 }
 

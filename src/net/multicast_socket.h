@@ -31,7 +31,9 @@ class MulticastSocket {
   public:
     static Result<std::unique_ptr<MulticastSocket>> open(const MulticastOptions& options);
 
-    Status send(ByteView datagram);
+    Status send(ByteView datagram);  // to the socket's group
+    // To another group on the same interface with the same TTL (the GMS's one socket for all).
+    Status send_to(std::uint32_t group, std::uint16_t port, ByteView datagram);
     // The next datagram sent to the group, from anyone (the caller verifies it): timeout if none.
     Result<Bytes> receive(std::chrono::milliseconds timeout);
 
