@@ -148,8 +148,8 @@ Status follow_until_stopped(Member& m, const std::optional<std::string>& group, 
     Status s = m.follow(
         group, [&](const Event& e) { print_event(e, as_json); }, outgoing, [] { return g_stop.load(); }, poll);
     if (const LanStats lan = m.lan_stats(); lan.sessions > 0) {
-        std::cerr << "lan: " << lan.sessions << " multicast session(s), " << lan.rekeys_applied
-                  << " rekey(s) first by multicast, " << lan.messages_sent << " message(s) sent and "
+        std::cerr << "lan: " << lan.sessions << " multicast session(s), " << lan.rekeys_received
+                  << " rekey(s) received by multicast, " << lan.rekeys_applied << " of them first, " << lan.messages_sent << " message(s) sent and "
                   << lan.messages_received << " received first on the LAN\n";
     }
     return s;

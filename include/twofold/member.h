@@ -141,7 +141,8 @@ struct Event {
 // What the LAN paths carried in this process (docs/rekey-delivery.md).
 struct LanStats {
     std::size_t sessions = 0;            // multicast sessions joined
-    std::uint64_t rekeys_applied = 0;    // rekeys taken from multicast before any other path
+    std::uint64_t rekeys_received = 0;   // GMS-signed rekeys that verified, duplicates included
+    std::uint64_t rekeys_applied = 0;    // of those, taken from multicast before any other path
     std::uint64_t messages_sent = 0;     // group messages also sent on the LAN
     std::uint64_t messages_received = 0; // group messages that arrived on the LAN first
 };

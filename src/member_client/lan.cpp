@@ -9,6 +9,7 @@
 #include "member_client/member_impl.h"
 #include "member/message_protection.h"
 #include "wire/message.h"
+#include "wire/signed_rekey.h"
 #include "wire/validate.h"
 
 namespace twofold {
@@ -69,6 +70,7 @@ void Member::Impl::on_lan_datagram(const std::string& gid, ByteView bytes) {
         auto signed_rekey = wire::parse_message<v1::SignedRekey>(as_bytes(datagram->signed_rekey()));
         if (!signed_rekey) return refuse(group_label(g), "rekey by multicast", signed_rekey.error());
         const std::uint64_t held = g.keys && g.keys->path() ? g.keys->path()->epoch() : 0;
+        if (wire::verify_rekey(*signed_rekey, gms_key_)) ++lan_stats_.rekeys_received;
         if (auto s = take_rekey(*signed_rekey, gid, "multicast"); !s) {
             note_pending("the RN2 inquiry after a rekey by multicast", s.error());
         }

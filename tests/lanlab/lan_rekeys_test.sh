@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Rekeys and group messages by IP multicast, in the LAN lab (issue 14): the GMS sends each signed
+# rekey to the group's session on the LAN; three members there take them from it, a fourth
+# outside the LAN follows through the GMS and the relay; with 20 % loss on the LAN every member
+# still reaches each epoch; forged, replayed and other-group datagrams are refused with their
+# reasons; members on the LAN keep chatting with the relay stopped.
+set -uo pipefail
+BIN=$(cd "$1" && pwd)
+probe=$2
+here=$(cd "$(dirname "$0")" && pwd)
+[[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root for network namespaces"; exit 77; }
+. "$here/../cli/checks.sh"
+. "$here/lan_lab.sh"
+WORK=$(mktemp -d /tmp/twofold-lan.XXXXXX)
+cleanup() { lab_down; rm -rf "$WORK"; }
+trap cleanup EXIT
+trap "exit 143" INT TERM
+lab_up
+
+# --- the servers, in the GMS's namespace: the LAN on eth0, the outside on eth1 ---
+lab_exec gms "$BIN/twofold-gms" --data "$WORK/gms" --listen 0.0.0.0:7400 --password-hashing minimum \
+    --default-rn2-interval 2 --multicast-interface eth0 --multicast-scope subnet >"$WORK/gms.out" 2>&1 &
+for _ in $(seq 100); do grep -q "listening on" "$WORK/gms.out" && break; sleep 0.1; done
+GMS_FP=$(sed -n 's/.*tls-fingerprint \(sha256:[0-9a-f]*\).*/\1/p' "$WORK/gms.out")
+GMS_KEY=$(sed -n 's/.*signing-key \([0-9a-f]*\).*/\1/p' "$WORK/gms.out")
+start_relay() {
+    lab_exec gms "$BIN/twofold-relay" --data "$WORK/relay" --listen 0.0.0.0:7401 --gms-key "$GMS_KEY" \
+        >>"$WORK/relay.out" 2>&1 &
+    for _ in $(seq 100); do grep -q "listening on" "$WORK/relay.out" && break; sleep 0.1; done
+}
+start_relay
+RELAY_FP=$(sed -n 's/.*tls-fingerprint \(sha256:[0-9a-f]*\).*/\1/p' "$WORK/relay.out" | head -1)
+check "the GMS sends rekeys by multicast on the LAN" 'grep -q "rekeys also go by IP multicast on eth0" "$WORK/gms.out"'
+
+declare -A NS=([alice]=m1 [bob]=m2 [carol]=m3 [dave]=out)
+declare -A SERVER=([alice]=192.0.2.1 [bob]=192.0.2.1 [carol]=192.0.2.1 [dave]=198.51.100.1)
+tf() {
+    local who=$1; shift
+    lab_exec "${NS[$who]}" env TWOFOLD_PASSPHRASE="passphrase of $who" "$BIN/twofold" --home "$WORK/$who" "$@"
+}
+for who in alice bob carol dave; do
+    TWOFOLD_PASSWORD="password of $who" tf "$who" init --name "$who" --gms "${SERVER[$who]}:7400" \
+        --gms-fingerprint "$GMS_FP" --gms-key "$GMS_KEY" --relay "${SERVER[$who]}:7401" \
+        --relay-fingerprint "$RELAY_FP" --kdf minimum >/dev/null
+done
+tf alice group create harbour >/dev/null
+for who in bob carol dave; do tf alice invite harbour "$who" >/dev/null; tf "$who" accept harbour >/dev/null; done
+tf alice sync >/dev/null
+for who in bob carol dave; do tf "$who" sync >/dev/null; done
+GID=$(tf alice groups --json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["id"])')
+ADDRESS=$("$probe" address "$GID")
+
+# follow_all SECONDS: every member follows the group that long; outputs in $WORK/WHO.{out,err}
+follow_all() {
+    local who pids=()
+    for who in alice bob carol dave; do
+        tf "$who" --json recv --follow >"$WORK/$who.out" 2>"$WORK/$who.err" &
+        pids+=($!)
+    done
+    sleep "$1"
+    lab_exec m1 true  # (the namespaces are still there)
+    for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null; done
+    for pid in "${pids[@]}"; do wait "$pid"; done
+}
+received() { sed -n 's/.* \([0-9]*\) rekey(s) received by multicast.*/\1/p' "$WORK/$1.err"; }
+keys() { tf "$1" --json keys show harbour | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d["rn2_epoch"], d["gk"])'; }
+all_agree() {
+    local first; first=$(keys alice)
+    for who in bob carol dave; do [[ $(keys "$who") == "$first" ]] || return 1; done
+}
+
+# --- 1. rekeys by multicast, timed renewals every 2 s ---
+follow_all 7
+for who in alice bob carol; do
+    check "$who on the LAN joined the session and received rekeys by multicast" \
+        '[[ $(received '"$who"') -ge 2 ]]'
+done
+check "dave outside the LAN received no datagram" '[[ $(received dave) == 0 ]]'
+check "every member, dave too, derives the same GK at the same epoch" all_agree
+
+# --- 2. the same with 20 % loss on the LAN: every member still reaches each epoch ---
+lab_loss 20
+follow_all 9
+check "with 20 % loss every member still reaches the same epoch and GK" all_agree
+lab_loss 0
+
+# --- 3. forged, replayed and other-group datagrams ---
+tf alice group create other >/dev/null
+OTHER=$(tf alice groups --json | python3 -c '
+import json,sys
+for l in sys.stdin:
+    d=json.loads(l)
+    if d["name"]=="other": print(d["id"])')
+lab_exec m2 "$probe" capture "$ADDRESS" 7410 eth0 5000 >"$WORK/captured" &
+capture=$!
+tf bob --json recv --follow >"$WORK/bob.out" 2>"$WORK/bob.err" &
+bob=$!
+wait $capture
+sleep 3  # a renewal later, the captured rekey is behind
+lab_exec m1 "$probe" inject "$ADDRESS" 7410 eth0 "$("$probe" forge "$GID" 99)"
+lab_exec m1 "$probe" inject "$ADDRESS" 7410 eth0 "$(cat "$WORK/captured")"
+# Alice's group "other" has its own address; a datagram naming it, sent to "harbour"'s address, and
+# "harbour"'s rekey relabelled as "other"'s:
+lab_exec m1 "$probe" inject "$ADDRESS" 7410 eth0 "$("$probe" regroup "$(cat "$WORK/captured")" "$OTHER")"
+sleep 1
+kill -INT $bob; wait $bob
+check "a forged rekey is refused: signature" 'grep -q "rekey by multicast refused: rekey signature does not verify" "$WORK/bob.out"'
+check "a replayed rekey is refused: older epoch" 'grep -q "rekey by multicast refused: rekey of RN2 epoch .* is older than" "$WORK/bob.out"'
+check "another group's datagram is refused" 'grep -q "multicast datagram refused: it names another group" "$WORK/bob.out"'
+
+# --- 4. chat on the LAN with the relay stopped ---
+mkfifo "$WORK/carol.in" "$WORK/bob.in"
+tf bob --json chat harbour --lan <"$WORK/bob.in" >"$WORK/bob.chat" 2>"$WORK/bob.err" &
+bob=$!
+exec 8>"$WORK/bob.in"  # bob types nothing, but his input stays open
+tf carol --json chat harbour --lan <"$WORK/carol.in" >"$WORK/carol.chat" 2>"$WORK/carol.err" &
+carol=$!
+exec 9>"$WORK/carol.in"
+sleep 2
+echo "before the relay stops" >&9
+sleep 1
+lab_exec gms pkill -f twofold-relay
+sleep 2
+echo "while the relay is down" >&9
+sleep 2
+exec 9>&- 8>&-
+sleep 1
+kill -INT $bob $carol 2>/dev/null; wait $bob $carol
+check "bob reads carol's message sent before the relay stopped" 'grep -q "before the relay stops" "$WORK/bob.chat"'
+check "carol is told the relay is unreachable" 'grep -q "messages go on the LAN only" "$WORK/carol.chat"'
+check "bob reads carol's message sent while the relay is down, over the LAN" 'grep -q "while the relay is down" "$WORK/bob.chat"'
+check "no server file holds the group's name" '! grep -rqa "harbour" "$WORK/gms" "$WORK/relay" --include=*.db'
+checks_done
