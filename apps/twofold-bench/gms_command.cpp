@@ -254,20 +254,21 @@ class GmsLoad {
             }
             return;
         }
-        if (!r.has_rekey()) return;
-        Group* gr = group_of(r.rekey().group_id());
+        if (!r.has_signed_rekey()) return;
+        const v1::Rekey& rekey = r.signed_rekey().rekey();
+        Group* gr = group_of(rekey.group_id());
         if (gr == nullptr) return;
         if (o_.ack) {  // request id 0: acknowledged without an answer
             v1::GmsRequest ack;
-            ack.mutable_rekey_ack()->set_group_id(r.rekey().group_id());
-            ack.mutable_rekey_ack()->set_epoch(r.rekey().epoch());
+            ack.mutable_rekey_ack()->set_group_id(rekey.group_id());
+            ack.mutable_rekey_ack()->set_epoch(rekey.epoch());
             const std::string bytes = ack.SerializeAsString();
             pool_.send(conn, as_bytes(bytes));
         }
         if (!measuring_) return;
         const auto pos = std::find(gr->members.begin(), gr->members.end(), conn) - gr->members.begin();
         if (static_cast<std::size_t>(pos) >= gr->stable) return;  // toggled members are not counted
-        const std::uint64_t e = r.rekey().membership_epoch();
+        const std::uint64_t e = rekey.membership_epoch();
         gr->last_receipt[e] = Clock::now();
         ++early_[{gr, e}];
         settle(*gr, e);

@@ -552,21 +552,20 @@ void GmsCore::renew(Group& g, std::uint64_t now_ms, std::vector<Outgoing>& out) 
     const GroupKeys::Rekey rekey = g.keys.renew();
     journal_.group(g.id);
     schedule_renewal(g, now_ms);
-    v1::GmsResponse push;
-    auto* r = push.mutable_rekey();
-    r->set_group_id(to_string(g.id));
-    r->set_epoch(rekey.epoch);
-    r->set_lkh_message(std::string(rekey.message.begin(), rekey.message.end()));
-    r->set_membership_epoch(g.membership_epoch);
-    const auto payload = encode(push);
+    v1::Rekey r;
+    r.set_group_id(to_string(g.id));
+    r.set_epoch(rekey.epoch);
+    r.set_lkh_message(std::string(rekey.message.begin(), rekey.message.end()));
+    r.set_membership_epoch(g.membership_epoch);
+    const auto payload = signed_push(std::move(r));
     for (const auto& [aid, m] : g.members) send_to_account(aid, payload, out);
 }
 
 void GmsCore::apply_pending(Group& g, PendingGroup& pending, std::uint64_t now_ms, std::vector<Outgoing>& out) {
     std::vector<GroupKeys::MemberId> joins;
     std::vector<GroupKeys::MemberId> removes;
-    v1::GmsResponse push;
-    auto* rekey_msg = push.mutable_rekey();
+    v1::Rekey rekey_content;
+    auto* rekey_msg = &rekey_content;
     // A member added and removed in the same batch never enters the tree.
     std::map<AccountId, int> net;  // +1 joined, -1 removed (relative to the committed group)
     for (const PendingChange& c : pending.changes) {
@@ -633,7 +632,7 @@ void GmsCore::apply_pending(Group& g, PendingGroup& pending, std::uint64_t now_m
     rekey_msg->set_epoch(rekey.epoch);
     rekey_msg->set_lkh_message(std::string(rekey.message.begin(), rekey.message.end()));
     rekey_msg->set_membership_epoch(g.membership_epoch);
-    const auto payload = encode(push);
+    const auto payload = signed_push(std::move(rekey_content));
     for (const auto& [aid, m] : g.members) {
         if (std::find(joins.begin(), joins.end(), aid) == joins.end()) send_to_account(aid, payload, out);
     }

@@ -78,6 +78,10 @@ class GmsCore {
     // What changed since the last call, to be committed before `out` is released.
     Journal take_journal();
 
+    // The rekeys signed since the last call, each an encoded v1::SignedRekey, to publish once to
+    // its group's relay topic when the batch has committed (as `out` is released).
+    std::vector<std::shared_ptr<const Bytes>> take_publications();
+
     const crypto::SignPublicKey& signing_public_key() const noexcept { return signing_key_.public_key(); }
     const Group* group(const GroupId& id) const;
     std::size_t group_count() const noexcept { return groups_.size(); }
@@ -119,6 +123,9 @@ class GmsCore {
                            std::vector<Outgoing>&);
     void on_lookup(ClientId, std::uint64_t request_id, const v1::LookupAccount&, std::vector<Outgoing>&);
 
+    // signed_rekeys.cpp: signs a rekey, keeps it for publication, returns the push to members.
+    std::shared_ptr<const Bytes> signed_push(v1::Rekey rekey);
+
     void apply_pending(Group& group, PendingGroup& pending, std::uint64_t now_ms, std::vector<Outgoing>& out);
     void renew(Group& group, std::uint64_t now_ms, std::vector<Outgoing>& out);
     void schedule_renewal(const Group& group, std::uint64_t now_ms);
@@ -157,6 +164,7 @@ class GmsCore {
     LoginThrottle login_throttle_;
     RequestBudget budget_;
     JournalBuilder journal_;
+    std::vector<std::shared_ptr<const Bytes>> publications_;  // signed rekeys of this batch
     mutable crypto::SecretBuffer scratch_;  // welcomes on their way to sealing, reused
     mutable std::unordered_map<AccountId, crypto::X25519PublicKey> sealing_keys_;
 };

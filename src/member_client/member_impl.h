@@ -80,6 +80,10 @@ class Member::Impl {
     // generation the GMS accepted.
     Status check_rotation(Group& g, const v1::Rn1Delivery& delivery);
     void refuse(const std::string& where, const std::string& what, const Error& error);
+
+    // --- rekeys.cpp: a GMS-signed rekey by any path (`path` names it in refusals) ---
+    Status take_rekey(const v1::SignedRekey& rekey, const std::string& group_id, const char* path);
+    void on_rekey_envelope(Group& group, const v1::Envelope& envelope);
     Status retry_deferred();
     Status refresh_roster(Group& g);
     Status mark_removed(Group& g, const std::string& by);

@@ -20,15 +20,6 @@ namespace twofold {
 
 namespace {
 
-std::string event_text(const v1::MembershipEvent& e) {
-    switch (e.change()) {
-        case v1::MemberNotification::CHANGE_ADD: return e.account() + " joined";
-        case v1::MemberNotification::CHANGE_REMOVE: return e.account() + " was removed";
-        case v1::MemberNotification::CHANGE_LEAVE: return e.account() + " left";
-        default: return e.account() + " changed";
-    }
-}
-
 template <class Message>
 Result<Message> parse_payload(const v1::Envelope& envelope) {
     auto m = wire::parse_message<Message>(as_bytes(envelope.payload()));
@@ -250,49 +241,7 @@ Status Member::Impl::handle_push(const v1::GmsResponse& push) {
         const std::string by = push.removed().by_account().empty() ? "the GMS" : push.removed().by_account();
         return mark_removed(it->second, by);
     }
-    if (push.has_rekey()) {
-        const v1::Rekey& r = push.rekey();
-        auto it = groups_.find(r.group_id());
-        if (it == groups_.end()) return {};
-        Group& g = it->second;
-        if (g.info.state() == v1::LocalGroup::STATE_REMOVED) return {};
-        // A rekey the roster has already passed (the GMS's list was newer) changes nothing in it.
-        const bool roster_behind = r.membership_epoch() > g.info.roster_epoch();
-        if (roster_behind) g.info.set_roster_epoch(r.membership_epoch());
-        for (const auto& e : r.events()) {
-            if (!roster_behind) break;
-            auto& roster = *g.info.mutable_roster();
-            auto entry = std::find_if(roster.begin(), roster.end(),
-                                      [&](const v1::RosterEntry& x) { return x.account() == e.account(); });
-            if (e.change() == v1::MemberNotification::CHANGE_ADD) {
-                v1::RosterEntry* target = entry == roster.end() ? roster.Add() : &*entry;
-                target->set_account(e.account());
-                target->set_identity_key(e.identity_key());
-                *target->mutable_rights() = e.rights();
-                target->set_removed_at_rn2_epoch(0);
-            } else if (entry != roster.end()) {
-                entry->set_removed_at_rn2_epoch(r.epoch());
-            }
-            const bool departure = e.change() == v1::MemberNotification::CHANGE_REMOVE ||
-                                   e.change() == v1::MemberNotification::CHANGE_LEAVE;
-            if (departure && g.info.policy().strict() && r.membership_epoch() > g.info.rn1_membership_epoch()) {
-                g.info.set_rotation_due_epoch(std::max(g.info.rotation_due_epoch(), r.membership_epoch()));
-                g.info.set_rotation_excluded(e.account());
-            }
-            emit(Event{Event::Kind::notice, group_label(g), e.account(),
-                       event_text(e) + " (RN2 epoch " + std::to_string(r.epoch()) + ")"});
-        }
-        g.info.set_membership_epoch(std::max(g.info.membership_epoch(), r.membership_epoch()));
-        Status applied = g.keys && g.keys->path() ? g.keys->apply_rekey(as_bytes(r.lkh_message()))
-                                                  : make_error(Errc::unknown, "no key state yet");
-        if (!applied && applied.error().code == Errc::stale_epoch) return {};  // already past it
-        if (!applied) {
-            if (auto s = inquire(g); !s) return s;  // missed a rekey: ask for the current state
-        } else if (auto s = gms_->acknowledge_async(as_bytes(r.group_id()), r.epoch()); !s) {
-            return s;
-        }
-        return save_group(g);
-    }
+    if (push.has_signed_rekey()) return take_rekey(push.signed_rekey(), push.signed_rekey().rekey().group_id(), "GMS");
     if (push.has_error()) {
         emit(Event{Event::Kind::refused, {}, {}, "GMS: " + push.error().message()});
     }
@@ -625,6 +574,9 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
             break;
         case v1::ENVELOPE_TYPE_WITHDRAWAL:
             if (group) on_withdrawal(*group, envelope);
+            break;
+        case v1::ENVELOPE_TYPE_REKEY:
+            if (group) on_rekey_envelope(*group, envelope);
             break;
         case v1::ENVELOPE_TYPE_INVITATION: on_invitation(envelope); break;
         case v1::ENVELOPE_TYPE_ACCEPTANCE: on_acceptance(envelope); break;

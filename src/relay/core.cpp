@@ -59,7 +59,7 @@ void subtract(std::unordered_map<Key, std::uint64_t>& totals, const Key& key, st
 }  // namespace
 
 RelayCore::RelayCore(Config config, crypto::SignPublicKey gms_key, std::string relay_fingerprint, RelayStore& store)
-    : config_(config), fingerprint_(std::move(relay_fingerprint)), store_(store), gate_(gms_key, config.grace_ms) {}
+    : config_(config), gms_key_(gms_key), fingerprint_(std::move(relay_fingerprint)), store_(store), gate_(gms_key, config.grace_ms) {}
 
 Status RelayCore::load() {
     auto epochs = store_.group_epochs();
@@ -138,6 +138,7 @@ void RelayCore::handle(ConnId id, ByteView frame, std::uint64_t now_ms, std::vec
         case v1::RelayRequest::kSend: return on_send(id, c, *request, now_ms, out);
         case v1::RelayRequest::kSubscribe: return on_subscribe(id, c, *request, now_ms, out);
         case v1::RelayRequest::kAck: return on_ack(id, c, *request);
+        case v1::RelayRequest::kPublishRekey: return on_publish_rekey(id, c, *request, now_ms, out);
         case v1::RelayRequest::BODY_NOT_SET: break;
     }
 }
@@ -201,6 +202,10 @@ void RelayCore::on_publish(ConnId id, Conn& c, const v1::RelayRequest& r, std::u
                                           " bytes exceeds the maximum of " +
                                           std::to_string(config_.max_envelope_bytes)));
     }
+    if (env.type() == v1::ENVELOPE_TYPE_REKEY) {
+        return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_FORBIDDEN,
+                                      "rekeys are published by the GMS only, signed (publish_rekey)"));
+    }
     if (!take_token(c.key, now_ms)) {
         return out.push_back(
             error_to(id, r.request_id(), v1::ERROR_CODE_RATE_LIMITED, "too many envelopes per second"));
@@ -209,13 +214,7 @@ void RelayCore::on_publish(ConnId id, Conn& c, const v1::RelayRequest& r, std::u
         return out.push_back(error_to(id, r.request_id(), s.error()));
     }
     const std::uint64_t epoch = r.publish().statement().epoch();
-    std::vector<MemberKey> recipients;
-    for (auto& member : memberships_.owed(env.group_id(), c.key, epoch)) {
-        // A full queue loses this envelope for that member only; the sender and the other
-        // members are not held up. Members detect the gap end to end (sequence numbers).
-        if (queued_bytes_[member] + env.payload().size() > config_.max_queued_bytes_per_member) continue;
-        recipients.push_back(std::move(member));
-    }
+    std::vector<MemberKey> recipients = recipients_of(env.group_id(), c.key, epoch, env.payload().size());
     if (auto s = make_room(env.group_id(), env.payload().size()); !s) {
         return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_INTERNAL, "the relay could not store it"));
     }
@@ -227,6 +226,18 @@ void RelayCore::on_publish(ConnId id, Conn& c, const v1::RelayRequest& r, std::u
     e.expires_ms = now_ms + config_.ttl_ms;
     e.epoch = epoch;
     store_envelope(id, r.request_id(), std::move(e), std::move(recipients), out);
+}
+
+std::vector<MemberKey> RelayCore::recipients_of(const GroupId& group, const MemberKey& sender, std::uint64_t epoch,
+                                                std::size_t bytes) {
+    std::vector<MemberKey> recipients;
+    for (auto& member : memberships_.owed(group, sender, epoch)) {
+        // A full queue loses this envelope for that member only; the sender and the other
+        // members are not held up. Members detect the gap end to end (sequence numbers, epochs).
+        if (queued_bytes_[member] + bytes > config_.max_queued_bytes_per_member) continue;
+        recipients.push_back(std::move(member));
+    }
+    return recipients;
 }
 
 // The group's retained bytes stay within max_group_bytes: its oldest envelopes make room, also
@@ -254,6 +265,10 @@ void RelayCore::on_send(ConnId id, Conn& c, const v1::RelayRequest& r, std::uint
     if (!take_token(c.key, now_ms)) {
         return out.push_back(
             error_to(id, r.request_id(), v1::ERROR_CODE_RATE_LIMITED, "too many envelopes per second"));
+    }
+    if (env.type() == v1::ENVELOPE_TYPE_REKEY) {
+        return out.push_back(error_to(id, r.request_id(), v1::ERROR_CODE_FORBIDDEN,
+                                      "rekeys go to a group's topic, from the GMS only (publish_rekey)"));
     }
     if (queued_bytes_[env.recipient_key()] + env.payload().size() > config_.max_queued_bytes_per_member) {
         return out.push_back(

@@ -112,6 +112,12 @@ class RelayCore {
     void on_send(ConnId id, Conn& c, const v1::RelayRequest& r, std::uint64_t now_ms, std::vector<Outgoing>& out);
     void on_subscribe(ConnId id, Conn& c, const v1::RelayRequest& r, std::uint64_t now_ms, std::vector<Outgoing>& out);
     void on_ack(ConnId id, Conn& c, const v1::RelayRequest& r);
+    // rekey_publication.cpp: the GMS's signed rekey, once per group, fanned out to its members.
+    void on_publish_rekey(ConnId id, Conn& c, const v1::RelayRequest& r, std::uint64_t now_ms,
+                          std::vector<Outgoing>& out);
+    // Members to fan a group envelope of this epoch out to, but for those whose queue is full.
+    std::vector<MemberKey> recipients_of(const GroupId& group, const MemberKey& sender, std::uint64_t epoch,
+                                         std::size_t bytes);
 
     Status admit(Conn& c, const v1::MembershipStatement& statement, const GroupId& group, std::uint64_t now_ms);
     bool take_token(const MemberKey& key, std::uint64_t now_ms);
@@ -128,6 +134,7 @@ class RelayCore {
     Status admit_membership(const Subscription& subscription);
 
     Config config_;
+    crypto::SignPublicKey gms_key_;
     std::string fingerprint_;
     RelayStore& store_;
     MembershipGate gate_;

@@ -154,6 +154,9 @@ Status validate(const v1::RelayRequest& m) {
                 return make_error(Errc::malformed, "send.envelope.type is unspecified");
             }
             return exact_size("send.envelope.recipient_key", m.send().envelope().recipient_key(), kIdentityKeyBytes);
+        case R::kPublishRekey:
+            if (m.publish_rekey().signed_rekey().empty()) return make_error(Errc::malformed, "publish_rekey is empty");
+            return {};
         case R::BODY_NOT_SET:
             break;
     }

@@ -3,6 +3,7 @@
 #include "gms_fixture.h"
 #include "member_keys.h"
 #include "wire/frame.h"
+#include "wire/signed_rekey.h"
 
 namespace twofold::gms::testing {
 namespace {
@@ -33,7 +34,10 @@ TEST_F(GmsRekeys, MembersConvergeThroughJoinsRemovalsAndRenewals) {
     ASSERT_TRUE(a.ok()) << a.error().message;
 
     ASSERT_TRUE(alice.client->add_member(gid, "bob", true, false).ok());
-    const auto rekey1 = next_of(*alice.client, &v1::GmsResponse::has_rekey).rekey();
+    const auto signed1 = next_of(*alice.client, &v1::GmsResponse::has_signed_rekey).signed_rekey();
+    // Signed with the GMS's key, so it may travel any path (docs/rekey-delivery.md).
+    EXPECT_TRUE(wire::verify_rekey(signed1, gms_key()).ok());
+    const auto& rekey1 = signed1.rekey();
     ASSERT_TRUE(a->apply(as_bytes(rekey1.lkh_message())).ok());
     ASSERT_EQ(rekey1.events_size(), 1);
     EXPECT_EQ(rekey1.events(0).account(), "bob");
@@ -44,7 +48,7 @@ TEST_F(GmsRekeys, MembersConvergeThroughJoinsRemovalsAndRenewals) {
     ASSERT_TRUE(bob.client->add_member(gid, "carol", false, false).ok());
     for (auto* s : {&*a, &*b}) {
         GmsClient& c = s == &*a ? *alice.client : *bob.client;
-        ASSERT_TRUE(s->apply(as_bytes(next_of(c, &v1::GmsResponse::has_rekey).rekey().lkh_message())).ok());
+        ASSERT_TRUE(s->apply(as_bytes(next_of(c, &v1::GmsResponse::has_signed_rekey).signed_rekey().rekey().lkh_message())).ok());
     }
     auto c = open_welcome(next_of(*carol.client, &v1::GmsResponse::has_welcome).welcome(), carol.identity);
     ASSERT_TRUE(c.ok());
@@ -54,9 +58,9 @@ TEST_F(GmsRekeys, MembersConvergeThroughJoinsRemovalsAndRenewals) {
     // Removal: carol hears she is out and cannot follow the next rekey; the others can.
     ASSERT_TRUE(alice.client->remove_member(gid, "carol").ok());
     EXPECT_TRUE(next_of(*carol.client, &v1::GmsResponse::has_removed).has_removed());
-    const auto after = next_of(*alice.client, &v1::GmsResponse::has_rekey).rekey();
+    const auto after = next_of(*alice.client, &v1::GmsResponse::has_signed_rekey).signed_rekey().rekey();
     ASSERT_TRUE(a->apply(as_bytes(after.lkh_message())).ok());
-    ASSERT_TRUE(b->apply(as_bytes(next_of(*bob.client, &v1::GmsResponse::has_rekey).rekey().lkh_message())).ok());
+    ASSERT_TRUE(b->apply(as_bytes(next_of(*bob.client, &v1::GmsResponse::has_signed_rekey).signed_rekey().rekey().lkh_message())).ok());
     EXPECT_TRUE(same_rn2(*a, *b));
     lkh::MemberState carol_copy = *c;
     EXPECT_FALSE(carol_copy.apply(as_bytes(after.lkh_message())).ok());
@@ -74,7 +78,7 @@ TEST_F(GmsRekeys, TimedRenewalIsOneWrapPushedToMembers) {
     auto a = open_welcome(next_of(*alice.client, &v1::GmsResponse::has_welcome).welcome(), alice.identity);
     ASSERT_TRUE(a.ok());
     const std::uint64_t before = a->epoch();
-    const auto renewal = next_of(*alice.client, &v1::GmsResponse::has_rekey).rekey();
+    const auto renewal = next_of(*alice.client, &v1::GmsResponse::has_signed_rekey).signed_rekey().rekey();
     EXPECT_EQ(renewal.events_size(), 0);
     auto parsed = lkh::RekeyMessage::parse(as_bytes(renewal.lkh_message()));
     ASSERT_TRUE(parsed.ok());
@@ -139,7 +143,7 @@ TEST_F(GmsRekeys, ChangesThatArriveTogetherShareOneRekey) {
             ASSERT_TRUE(r.has_epoch()) << r.error().message();
             epochs.insert(r.epoch());
             ++answers;
-        } else if (r.has_rekey()) {
+        } else if (r.has_signed_rekey()) {
             ++rekeys;
         }
     }
@@ -148,9 +152,9 @@ TEST_F(GmsRekeys, ChangesThatArriveTogetherShareOneRekey) {
     while (auto frame = owner.client->transport().receive(500ms)) {
         v1::GmsResponse r;
         ASSERT_TRUE(r.ParseFromArray(frame->data(), static_cast<int>(frame->size())));
-        if (r.has_rekey()) {
+        if (r.has_signed_rekey()) {
             ++rekeys;
-            EXPECT_EQ(r.rekey().events_size(), 5);
+            EXPECT_EQ(r.signed_rekey().rekey().events_size(), 5);
         }
     }
     EXPECT_EQ(rekeys, 1);
