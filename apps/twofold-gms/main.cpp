@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
     app.add_option("--data", data_dir, "data directory (created on first start)")->required();
     app.add_option("--listen", listen, "HOST:PORT to serve on")->capture_default_str();
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+    std::string relay;
+    app.add_option("--relay", relay, "HOST:PORT of the relay to publish each rekey to, once per group");
+    app.add_option("--relay-fingerprint", options.relay_fingerprint, "the relay's TLS fingerprint (sha256:HEX)");
     app.add_option("--default-rn2-interval", options.core.default_rn2_interval_seconds,
                    "seconds between timed RN2 renewals for groups that do not choose")
         ->capture_default_str()
@@ -150,6 +153,12 @@ int main(int argc, char** argv) {
     auto endpoint = twofold::net::parse_endpoint(listen, "--listen");
     if (!endpoint) return fail(endpoint.error().message, kExitUsage);
     options.listen = *endpoint;
+    if (!relay.empty()) {
+        if (options.relay_fingerprint.empty()) return fail("--relay needs --relay-fingerprint");
+        auto relay_endpoint = twofold::net::parse_endpoint(relay, "--relay");
+        if (!relay_endpoint) return fail(relay_endpoint.error().message);
+        options.relay = *relay_endpoint;
+    }
     options.idle_timeout = std::chrono::seconds(idle_timeout_s);
     options.frame_timeout = std::chrono::milliseconds(std::llround(frame_timeout_s * 1000));
     options.auth_timeout = std::chrono::milliseconds(std::llround(auth_timeout_s * 1000));
