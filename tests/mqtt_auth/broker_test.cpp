@@ -6,30 +6,20 @@
 // marker to the receiver's mailbox right after it: mosquitto forwards one connection's messages
 // in order, so once the marker is in, the refused message would have been too.
 #include <mosquitto.h>
-#include <pwd.h>
-#include <unistd.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "crypto/hex.h"
 #include "mqtt_auth/token.h"
 #include "mqtt_auth/topics.h"
-#include "proc/child_process.h"
 #include "statements.h"
+#include "support/mosquitto_broker.h"
 
 namespace twofold::mqtt_auth {
 namespace {
@@ -39,7 +29,6 @@ using testing::group_id;
 using testing::key_of;
 using testing::signed_statement;
 
-constexpr const char* kBrokerBinary = "/usr/sbin/mosquitto";
 constexpr const char* kBrokerName = "broker.test";
 constexpr int kMessageSizeLimit = 4096;
 constexpr auto kWait = 10s;
@@ -49,123 +38,15 @@ std::uint64_t now_unix() {
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    (void)::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
+using Broker = twofold::testing::MosquittoBroker;
+
+twofold::testing::MosquittoOptions broker_options(const std::string& gms_key_hex) {
+    twofold::testing::MosquittoOptions o;
+    o.gms_key_hex = gms_key_hex;
+    o.broker_name = kBrokerName;
+    o.message_size_limit = kMessageSizeLimit;
+    return o;
 }
-
-bool port_open(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-}
-
-std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// mosquitto with the plugin, its own directory, TLS certificate and config; gone with the object.
-class Broker {
-  public:
-    // `gms_key_hex` as written into the config (tests of a bad config pass anything).
-    explicit Broker(const std::string& gms_key_hex) {
-        static int counter = 0;
-        dir_ = std::filesystem::temp_directory_path() /
-               ("twofold-mqtt-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
-        const std::string openssl =
-            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"
-            " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
-            (dir_ / "key.pem").string() + " -out " + cafile() + " 2>/dev/null";
-        if (std::system(openssl.c_str()) != 0) return;
-        port = free_port();
-        const passwd* user = ::getpwuid(::getuid());
-        std::ofstream(dir_ / "mosquitto.conf")
-            << "listener " << port << " 127.0.0.1\n"
-            << "certfile " << cafile() << "\nkeyfile " << (dir_ / "key.pem").string() << "\n"
-            << "allow_anonymous false\n"
-            << "plugin " << TWOFOLD_MQTT_PLUGIN << "\n"
-            << "plugin_opt_gms_key " << gms_key_hex << "\n"
-            << "plugin_opt_broker_name " << kBrokerName << "\n"
-            << "plugin_opt_grace_seconds 1\n"
-            << "persistence true\npersistence_location " << dir_.string() << "/\n"
-            << "message_size_limit " << kMessageSizeLimit << "\n"
-            << "log_dest file " << log_path().string() << "\nlog_type all\n"
-            << "user " << (user ? user->pw_name : "root") << "\n";
-        std::vector<std::string> argv;
-        const std::string runtime = TWOFOLD_SANITIZER_RUNTIME;
-        if (!runtime.empty()) {
-            // The plugin is built with the sanitizers; the broker is not: load the runtime first.
-            // Leaks are not checked in the broker (mosquitto's own are not ours to judge).
-            argv = {"/usr/bin/env", "LD_PRELOAD=" + runtime,
-                    "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=" + (dir_ / "asan").string(),
-                    "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=" + (dir_ / "ubsan").string()};
-        }
-        argv.insert(argv.end(), {kBrokerBinary, "-c", (dir_ / "mosquitto.conf").string()});
-        process_ = std::make_unique<proc::ChildProcess>(argv);
-        const auto deadline = std::chrono::steady_clock::now() + kWait;
-        while (!port_open(port)) {
-            if (!running() || std::chrono::steady_clock::now() > deadline) return;
-            std::this_thread::sleep_for(20ms);
-        }
-        ready_ = true;
-    }
-    ~Broker() {
-        process_.reset();  // SIGKILL and reap
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
-    }
-    bool ready() const { return ready_; }
-    bool running() const {
-        // WNOWAIT: look without reaping, so ChildProcess still owns the pid.
-        siginfo_t info{};
-        return process_ && process_->started() &&
-               ::waitid(P_PID, static_cast<id_t>(process_->pid()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-               info.si_pid == 0;
-    }
-    std::string cafile() const { return (dir_ / "cert.pem").string(); }
-    std::filesystem::path log_path() const { return dir_ / "mosquitto.log"; }
-    std::string log() const { return read_file(log_path()); }
-    // The sanitizer reports the broker wrote, if any (an error in the plugin aborts the broker).
-    std::string sanitizer_reports() const {
-        std::string out;
-        for (const auto& f : std::filesystem::directory_iterator(dir_)) {
-            const auto name = f.path().filename().string();
-            if (name.starts_with("asan") || name.starts_with("ubsan")) out += read_file(f.path());
-        }
-        return out;
-    }
-    bool log_has(const std::string& text) const {
-        const auto deadline = std::chrono::steady_clock::now() + kWait;
-        while (log().find(text) == std::string::npos) {
-            if (std::chrono::steady_clock::now() > deadline) return false;
-            std::this_thread::sleep_for(20ms);
-        }
-        return true;
-    }
-    int port = 0;
-
-  private:
-    std::filesystem::path dir_;
-    std::unique_ptr<proc::ChildProcess> process_;
-    bool ready_ = false;
-};
 
 // A libmosquitto client over TLS (MQTT 3.1.1), used synchronously: each call waits for its answer.
 class Client {
@@ -189,7 +70,7 @@ class Client {
         if (!username.empty())
             mosquitto_username_pw_set(m_, username.c_str(), password.empty() ? nullptr : password.c_str());
         mosquitto_tls_set(m_, broker.cafile().c_str(), nullptr, nullptr, nullptr, nullptr);
-        if (mosquitto_connect(m_, "127.0.0.1", broker.port, 60) == MOSQ_ERR_SUCCESS) mosquitto_loop_start(m_);
+        if (mosquitto_connect(m_, "127.0.0.1", broker.port(), 60) == MOSQ_ERR_SUCCESS) mosquitto_loop_start(m_);
     }
     ~Client() {
         mosquitto_disconnect(m_);
@@ -288,7 +169,7 @@ class BrokerTest : public ::testing::Test {
 
     int markers_ = 0;
     crypto::SigningKey gms = crypto::SigningKey::generate();
-    Broker broker{crypto::to_hex(gms.public_key())};
+    Broker broker{broker_options(crypto::to_hex(gms.public_key()))};
     std::string group = group_id('g');
     std::string topic = group_topic(group);
     std::uint64_t later = now_unix() + 3600;
@@ -436,7 +317,7 @@ TEST_F(BrokerTest, GarbageAndOversizedPublicationsAreRefusedAndTheBrokerKeepsSer
 TEST(BrokerConfigTest, BrokerDoesNotStartWithoutAUsableGmsKey) {
     mosquitto_lib_init();
     for (const std::string& bad : {std::string("not-hex"), std::string(62, 'a'), std::string(64, 'g')}) {
-        Broker broker(bad);
+        Broker broker(broker_options(bad));
         EXPECT_FALSE(broker.ready()) << bad;
         EXPECT_FALSE(broker.running()) << bad;
         EXPECT_NE(broker.log().find("plugin_opt_gms_key must be the GMS public key"), std::string::npos)
