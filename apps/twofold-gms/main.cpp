@@ -12,6 +12,7 @@
 #include "gms/sqlite_store.h"
 #include "gms_server/service.h"
 #include "lan/session.h"
+#include "turn_options.h"
 
 namespace {
 
@@ -113,6 +114,9 @@ int main(int argc, char** argv) {
     app.add_option("--data", data_dir, "data directory (created on first start)")->required();
     app.add_option("--listen", listen, "HOST:PORT to serve on")->capture_default_str();
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+    std::string relay;
+    app.add_option("--relay", relay, "HOST:PORT of the relay to publish each rekey to, once per group");
+    app.add_option("--relay-fingerprint", options.relay_fingerprint, "the relay's TLS fingerprint (sha256:HEX)");
     app.add_option("--default-rn2-interval", options.core.default_rn2_interval_seconds,
                    "seconds between timed RN2 renewals for groups that do not choose")
         ->capture_default_str()
@@ -132,6 +136,14 @@ int main(int argc, char** argv) {
     app.add_option("--statement-ttl", options.core.statement_ttl_seconds, "seconds a membership statement is valid")
         ->capture_default_str();
     app.add_option("--requests-per-second", options.core.requests_per_second, "per account")->capture_default_str();
+    std::string turn_secret_file, stun_server;
+    std::vector<std::string> turn_servers;
+    std::uint64_t turn_ttl_s = 3600;
+    app.add_option("--turn-secret-file", turn_secret_file,
+                   "file holding coturn's static-auth-secret: login answers then carry TURN credentials");
+    app.add_option("--turn-server", turn_servers, "HOST:PORT of the TURN server (UDP) members are told");
+    app.add_option("--stun-server", stun_server, "HOST:PORT of the STUN server members are told");
+    app.add_option("--turn-ttl", turn_ttl_s, "seconds the TURN credentials stay valid")->capture_default_str();
     app.add_option("--password-hashing", password_profile, "interactive, moderate, or minimum (tests only)")
         ->check(CLI::IsMember({"interactive", "moderate", "minimum"}))
         ->capture_default_str();
@@ -174,9 +186,22 @@ int main(int argc, char** argv) {
         if (!range) return fail("--multicast-range: " + range.error().message, kExitUsage);
         options.core.lan = twofold::lan::SessionPlan{*range, multicast_port, *twofold::lan::parse_scope(multicast_scope)};
     }
+    if (!relay.empty()) {
+        if (options.relay_fingerprint.empty()) return fail("--relay needs --relay-fingerprint");
+        auto relay_endpoint = twofold::net::parse_endpoint(relay, "--relay");
+        if (!relay_endpoint) return fail(relay_endpoint.error().message);
+        options.relay = *relay_endpoint;
+    }
     options.idle_timeout = std::chrono::seconds(idle_timeout_s);
     options.frame_timeout = std::chrono::milliseconds(std::llround(frame_timeout_s * 1000));
     options.auth_timeout = std::chrono::milliseconds(std::llround(auth_timeout_s * 1000));
+    if (!turn_secret_file.empty()) {
+        auto turn = twofold::apps::load_turn_config(turn_secret_file, turn_servers, stun_server, turn_ttl_s);
+        if (!turn) return fail(turn.error().message, kExitUsage);
+        options.core.turn = std::move(*turn);
+    } else if (!turn_servers.empty() || !stun_server.empty()) {
+        return fail("--turn-server and --stun-server need --turn-secret-file", kExitUsage);
+    }
     options.password_limits = password_profile == "moderate"  ? twofold::crypto::PwhashLimits::moderate()
                               : password_profile == "minimum" ? twofold::crypto::PwhashLimits::minimum()
                                                               : twofold::crypto::PwhashLimits::interactive();

@@ -12,6 +12,8 @@
 
 #include "crypto/hex.h"
 #include "gms/sqlite_store.h"
+#include "gms_server/lan_publisher.h"
+#include "gms_server/relay_publisher.h"
 #include "net/tls_identity.h"
 #include "store/key_file.h"
 #include "wire/error_code.h"
@@ -76,6 +78,8 @@ struct detail::ServiceState {
     std::unique_ptr<net::TlsServer> server;
     std::unordered_map<ClientId, net::Connection*> connections;
     std::vector<Outgoing> outbox;
+    std::unique_ptr<RelayPublisher> publisher;  // with --relay
+    std::unique_ptr<LanPublisher> lan;          // with --multicast-interface
     bool broken = false;  // a commit failed: memory is ahead of disk
 
     // The commit thread (decision 23). The server thread closes a batch, seals its journal and
@@ -116,6 +120,11 @@ struct detail::ServiceState {
         core.end_batch(now_ms(), outbox);
         if (outbox.empty() && !durable) return;
         Journal journal = core.take_journal();
+        // The batch's rekeys go to the relay and the LAN after its commit, like its pushes
+        // (kRelayTopic).
+        for (auto& signed_rekey : core.take_publications()) {
+            if (publisher || lan) outbox.push_back(Outgoing{kRelayTopic, std::move(signed_rekey)});
+        }
         if (journal.empty() && outbox.empty()) return;
         store.seal(journal);  // reads the core's keys here, on the server thread
         {
@@ -183,6 +192,11 @@ struct detail::ServiceState {
         }
         for (std::vector<Outgoing>& batch : ready) {
             for (Outgoing& o : batch) {
+                if (o.to == kRelayTopic) {
+                    if (lan) lan->publish(*o.payload);
+                    if (publisher) publisher->publish(std::move(o.payload));
+                    continue;
+                }
                 const auto it = connections.find(o.to);
                 if (it != connections.end()) (void)it->second->send(*o.payload);
             }
@@ -350,8 +364,21 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
     spdlog::info("loaded {} accounts and {} groups", loaded->accounts.size(), loaded->groups.size());
 
     const Identity identity = identity_of(*keys);
+    std::unique_ptr<RelayPublisher> publisher;
+    if (options.relay) {
+        auto key = crypto::SigningKey::from_seed(keys->signing.seed().span());
+        if (!key) return key.error();
+        publisher = std::make_unique<RelayPublisher>(
+            RelayPublisherOptions{*options.relay, options.relay_fingerprint}, std::move(*key));
+    }
     GmsCore core(options.core, std::move(keys->signing), std::move(*loaded));
     auto state = std::make_unique<detail::ServiceState>(options, identity, std::move(*store), std::move(core));
+    state->publisher = std::move(publisher);
+    if (options.core.lan && !options.multicast_interface.empty()) {
+        auto lan = LanPublisher::open(options.multicast_interface, *options.core.lan);
+        if (!lan) return lan.error();
+        state->lan = std::move(*lan);
+    }
 
     net::ServerOptions server_options;
     server_options.listen = options.listen;

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/result.h"
@@ -30,6 +31,10 @@ struct ServiceOptions {
     std::chrono::milliseconds auth_timeout{10'000};   // until a login or registration succeeds
     std::chrono::milliseconds renewal_tick{250};
     std::string multicast_interface;  // with core.lan set: rekeys also go by IP multicast there
+    // With a relay: each rekey is also published once to its group's topic there
+    // (relay_publisher.h), authenticated as the GMS; relay_fingerprint pins its TLS certificate.
+    std::optional<net::Endpoint> relay;
+    std::string relay_fingerprint;
 };
 
 // What `twofold-gms info` prints, and what the first line of a running server says.

@@ -6,6 +6,7 @@
 #include "memory_store.h"
 #include "relay/core.h"
 #include "wire/message.h"
+#include "wire/signed_rekey.h"
 
 namespace twofold::relay {
 namespace {
@@ -427,6 +428,87 @@ TEST_F(CoreRetentionTest, GroupRetentionIsBoundedOldestFirst) {
     ASSERT_TRUE(ask(b, subscribe(group_, member_of(bob_, 1, 1))).has_ok());
     ASSERT_EQ(inbox_[b].size(), 3u);
     for (int i = 0; i < 3; ++i) EXPECT_EQ(inbox_[b][i].id(), ids[i + 2]);
+}
+
+
+// Rekeys once per group (docs/rekey-delivery.md): the GMS publishes a signed rekey to the
+// group's topic, the relay checks the signature and fans it out; nobody else may put one there.
+class RekeyTopicTest : public CoreTest {
+  protected:
+    std::string signed_rekey(const crypto::SigningKey& signer, std::uint64_t epoch, std::uint64_t membership_epoch) {
+        v1::Rekey r;
+        r.set_group_id(group_);
+        r.set_epoch(epoch);
+        r.set_membership_epoch(membership_epoch);
+        r.set_lkh_message("lkh");
+        return wire::sign_rekey(std::move(r), signer).SerializeAsString();
+    }
+    v1::RelayRequest publish_rekey(const std::string& bytes) {
+        v1::RelayRequest r;
+        r.set_request_id(++request_);
+        r.mutable_publish_rekey()->set_signed_rekey(bytes);
+        return r;
+    }
+    void subscribe_members() {
+        a_ = join(alice_);
+        b_ = join(bob_);
+        for (auto [id, key] : {std::pair{a_, &alice_}, std::pair{b_, &bob_}}) {
+            auto answer = ask(id, subscribe(group_, member_of(*key, 2, 1)));
+            ASSERT_TRUE(answer.has_ok()) << answer.error().message();
+        }
+    }
+    ConnId a_ = 0, b_ = 0;
+};
+
+TEST_F(RekeyTopicTest, AGmsSignedRekeyIsStoredOnceAndFannedOutToTheGroup) {
+    subscribe_members();
+    const ConnId gms = join(gms_.key);
+    const std::string bytes = signed_rekey(gms_.key, 5, 2);
+    auto answer = ask(gms, publish_rekey(bytes));
+    ASSERT_GT(answer.accepted_id(), 0u) << answer.error().message();
+    for (ConnId id : {a_, b_}) {
+        ASSERT_EQ(inbox_[id].size(), 1u);
+        const v1::Envelope& e = inbox_[id][0];
+        EXPECT_EQ(e.type(), v1::ENVELOPE_TYPE_REKEY);
+        EXPECT_EQ(e.group_id(), group_);
+        EXPECT_EQ(e.sender_key(), key_of(gms_.key));
+        EXPECT_EQ(e.payload(), bytes);  // byte for byte: members verify the GMS signature themselves
+    }
+    // Retained like any group envelope: a member admitted at that epoch gets it too.
+    const ConnId c = join(carol_);
+    ASSERT_TRUE(ask(c, subscribe(group_, member_of(carol_, 2, 2))).has_ok());
+    ASSERT_EQ(payloads(c), std::vector<std::string>{bytes});
+}
+
+TEST_F(RekeyTopicTest, AForgedRekeyIsRefusedWithItsReasonAndReachesNobody) {
+    subscribe_members();
+    const ConnId gms = join(gms_.key);
+    FakeGms impostor;
+    auto forged = ask(gms, publish_rekey(signed_rekey(impostor.key, 5, 2)));
+    EXPECT_EQ(forged.error().code(), v1::ERROR_CODE_AUTH_FAILED);
+    EXPECT_EQ(forged.error().message(), "rekey refused: rekey signature does not verify with the GMS key");
+    auto garbage = ask(gms, publish_rekey("\xff\xff"));
+    EXPECT_EQ(garbage.error().code(), v1::ERROR_CODE_MALFORMED);
+    EXPECT_TRUE(inbox_[a_].empty());
+    EXPECT_TRUE(inbox_[b_].empty());
+}
+
+TEST_F(RekeyTopicTest, OnlyTheGmsPublishesRekeys) {
+    subscribe_members();
+    // A member holding a genuine GMS-signed rekey still may not publish it.
+    auto by_member = ask(a_, publish_rekey(signed_rekey(gms_.key, 5, 2)));
+    EXPECT_EQ(by_member.error().code(), v1::ERROR_CODE_FORBIDDEN);
+    EXPECT_NE(by_member.error().message().find("only the GMS publishes rekeys"), std::string::npos);
+    // Nor dress one up as an ordinary group envelope or a mailbox envelope.
+    v1::RelayRequest as_envelope = publish(group_, member_of(alice_, 2, 1), signed_rekey(gms_.key, 5, 2));
+    as_envelope.mutable_publish()->mutable_envelope()->set_type(v1::ENVELOPE_TYPE_REKEY);
+    auto dressed = ask(a_, as_envelope);
+    EXPECT_EQ(dressed.error().code(), v1::ERROR_CODE_FORBIDDEN);
+    EXPECT_NE(dressed.error().message().find("published by the GMS only"), std::string::npos);
+    v1::RelayRequest to_mailbox = send_to(bob_, "x");
+    to_mailbox.mutable_send()->mutable_envelope()->set_type(v1::ENVELOPE_TYPE_REKEY);
+    EXPECT_EQ(ask(a_, to_mailbox).error().code(), v1::ERROR_CODE_FORBIDDEN);
+    EXPECT_TRUE(inbox_[b_].empty());
 }
 
 }  // namespace
