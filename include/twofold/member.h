@@ -147,6 +147,14 @@ struct LanStats {
     std::uint64_t messages_received = 0; // group messages that arrived on the LAN first
 };
 
+// A GMS-signed rekey that verified, by one path: for monitoring and the LAN benchmark.
+struct RekeyArrival {
+    std::string group_id;  // hex
+    std::uint64_t rn2_epoch = 0;
+    std::string path;   // "GMS", "the relay" or "multicast"
+    bool first = false;  // false: a copy of an epoch already taken by another path
+};
+
 // The GMS's default password policy, checked here before anything is asked or sent (a GMS
 // configured stricter still refuses at registration, naming its limit).
 inline constexpr std::size_t kMinPasswordBytes = 8;
@@ -198,6 +206,8 @@ class Member {
     // follow mode rekeys are taken from announced sessions whether or not this is on.
     void set_lan_messages(bool on);
     LanStats lan_stats() const;
+    // Called for every rekey that verifies, duplicates by a second path included.
+    void set_rekey_observer(std::function<void(const RekeyArrival&)> observer);
 
     Result<RemoveOutcome> remove(const std::string& group, const std::string& account);
     Result<LeaveOutcome> leave(const std::string& group);

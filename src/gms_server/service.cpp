@@ -24,6 +24,18 @@ namespace twofold::gms {
 
 namespace {
 
+// When each rekey was made (before its commit), to the microsecond: `twofold-bench rekey --lan`
+// measures from here to each member holding the new RN2.
+void log_rekey_made(const Bytes& signed_rekey) {
+    v1::SignedRekey r;
+    if (!r.ParseFromArray(signed_rekey.data(), static_cast<int>(signed_rekey.size()))) return;
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    spdlog::debug("rekey made: group {} epoch {} at {} us", crypto::to_hex(as_bytes(r.rekey().group_id())),
+                  r.rekey().epoch(), us);
+}
+
 std::uint64_t now_ms() {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -123,6 +135,7 @@ struct detail::ServiceState {
         // The batch's rekeys go to the relay and the LAN after its commit, like its pushes
         // (kRelayTopic).
         for (auto& signed_rekey : core.take_publications()) {
+            if (spdlog::should_log(spdlog::level::debug)) log_rekey_made(*signed_rekey);
             if (publisher || lan) outbox.push_back(Outgoing{kRelayTopic, std::move(signed_rekey)});
         }
         if (journal.empty() && outbox.empty()) return;

@@ -46,6 +46,10 @@ void Member::set_lan_messages(bool on) { impl_->lan_messages_ = on; }
 
 LanStats Member::lan_stats() const { return impl_->lan_stats_; }
 
+void Member::set_rekey_observer(std::function<void(const RekeyArrival&)> observer) {
+    impl_->rekey_observer_ = std::move(observer);
+}
+
 void Member::Impl::poll_lan() {
     for (auto& [gid, session] : lan_sessions_) {
         for (;;) {

@@ -150,7 +150,8 @@ class Member::Impl {
     };
     std::map<std::string, LanSession> lan_sessions_;  // by group id bytes: joined in follow mode
     bool lan_messages_ = false;                       // chat --lan
-    LanStats lan_stats_;  // report_gaps has work: the first sync checks what is stored
+    LanStats lan_stats_;
+    std::function<void(const RekeyArrival&)> rekey_observer_;  // report_gaps has work: the first sync checks what is stored
 };
 
 std::uint64_t now_unix();

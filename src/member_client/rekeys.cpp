@@ -44,6 +44,10 @@ Status Member::Impl::take_rekey(const v1::SignedRekey& signed_rekey, const std::
         refuse(group_label(g), std::string("rekey by ") + path, use.error());
         return {};
     }
+    if (rekey_observer_) {
+        rekey_observer_(RekeyArrival{id_hex(group_id), signed_rekey.rekey().epoch(), path,
+                                     *use == member::RekeyUse::apply});
+    }
     if (*use == member::RekeyUse::duplicate) return {};
     const v1::Rekey& r = signed_rekey.rekey();
     // A rekey the roster has already passed (the GMS's list was newer) changes nothing in it.

@@ -58,6 +58,12 @@ lab_up() {
     lab_exec gms sysctl -qw net.ipv4.ip_forward=1
 }
 
+# lab_interrupt NS...: SIGINT to every process in those namespaces (members stop following).
+lab_interrupt() {
+    local ns
+    for ns in "$@"; do ip netns pids "$(lab_ns "$ns")" | xargs -r kill -INT; done
+}
+
 # lab_loss PERCENT: every LAN member's port drops that share of what the LAN sends it.
 lab_loss() {
     local m

@@ -17,36 +17,10 @@ trap cleanup EXIT
 trap "exit 143" INT TERM
 lab_up
 
-# --- the servers, in the GMS's namespace: the LAN on eth0, the outside on eth1 ---
-lab_exec gms "$BIN/twofold-gms" --data "$WORK/gms" --listen 0.0.0.0:7400 --password-hashing minimum \
-    --default-rn2-interval 2 --multicast-interface eth0 --multicast-scope subnet >"$WORK/gms.out" 2>&1 &
-for _ in $(seq 100); do grep -q "listening on" "$WORK/gms.out" && break; sleep 0.1; done
-GMS_FP=$(sed -n 's/.*tls-fingerprint \(sha256:[0-9a-f]*\).*/\1/p' "$WORK/gms.out")
-GMS_KEY=$(sed -n 's/.*signing-key \([0-9a-f]*\).*/\1/p' "$WORK/gms.out")
-start_relay() {
-    lab_exec gms "$BIN/twofold-relay" --data "$WORK/relay" --listen 0.0.0.0:7401 --gms-key "$GMS_KEY" \
-        >>"$WORK/relay.out" 2>&1 &
-    for _ in $(seq 100); do grep -q "listening on" "$WORK/relay.out" && break; sleep 0.1; done
-}
-start_relay
-RELAY_FP=$(sed -n 's/.*tls-fingerprint \(sha256:[0-9a-f]*\).*/\1/p' "$WORK/relay.out" | head -1)
+. "$here/lan_deployment.sh"
+lan_start_servers --default-rn2-interval 2
 check "the GMS sends rekeys by multicast on the LAN" 'grep -q "rekeys also go by IP multicast on eth0" "$WORK/gms.out"'
-
-declare -A NS=([alice]=m1 [bob]=m2 [carol]=m3 [dave]=out)
-declare -A SERVER=([alice]=192.0.2.1 [bob]=192.0.2.1 [carol]=192.0.2.1 [dave]=198.51.100.1)
-tf() {
-    local who=$1; shift
-    lab_exec "${NS[$who]}" env TWOFOLD_PASSPHRASE="passphrase of $who" "$BIN/twofold" --home "$WORK/$who" "$@"
-}
-for who in alice bob carol dave; do
-    TWOFOLD_PASSWORD="password of $who" tf "$who" init --name "$who" --gms "${SERVER[$who]}:7400" \
-        --gms-fingerprint "$GMS_FP" --gms-key "$GMS_KEY" --relay "${SERVER[$who]}:7401" \
-        --relay-fingerprint "$RELAY_FP" --kdf minimum >/dev/null
-done
-tf alice group create harbour >/dev/null
-for who in bob carol dave; do tf alice invite harbour "$who" >/dev/null; tf "$who" accept harbour >/dev/null; done
-tf alice sync >/dev/null
-for who in bob carol dave; do tf "$who" sync >/dev/null; done
+lan_form_group harbour
 GID=$(tf alice groups --json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["id"])')
 ADDRESS=$("$probe" address "$GID")
 
@@ -58,8 +32,7 @@ follow_all() {
         pids+=($!)
     done
     sleep "$1"
-    lab_exec m1 true  # (the namespaces are still there)
-    for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null; done
+    lab_interrupt m1 m2 m3 out
     for pid in "${pids[@]}"; do wait "$pid"; done
 }
 received() { sed -n 's/.* \([0-9]*\) rekey(s) received by multicast.*/\1/p' "$WORK/$1.err"; }
@@ -103,7 +76,7 @@ lab_exec m1 "$probe" inject "$ADDRESS" 7410 eth0 "$(cat "$WORK/captured")"
 # "harbour"'s rekey relabelled as "other"'s:
 lab_exec m1 "$probe" inject "$ADDRESS" 7410 eth0 "$("$probe" regroup "$(cat "$WORK/captured")" "$OTHER")"
 sleep 1
-kill -INT $bob; wait $bob
+lab_interrupt m2; wait $bob
 check "a forged rekey is refused: signature" 'grep -q "rekey by multicast refused: rekey signature does not verify" "$WORK/bob.out"'
 check "a replayed rekey is refused: older epoch" 'grep -q "rekey by multicast refused: rekey of RN2 epoch .* is older than" "$WORK/bob.out"'
 check "another group's datagram is refused" 'grep -q "multicast datagram refused: it names another group" "$WORK/bob.out"'
@@ -125,7 +98,7 @@ echo "while the relay is down" >&9
 sleep 2
 exec 9>&- 8>&-
 sleep 1
-kill -INT $bob $carol 2>/dev/null; wait $bob $carol
+lab_interrupt m2 m3; wait $bob $carol
 check "bob reads carol's message sent before the relay stopped" 'grep -q "before the relay stops" "$WORK/bob.chat"'
 check "carol is told the relay is unreachable" 'grep -q "messages go on the LAN only" "$WORK/carol.chat"'
 check "bob reads carol's message sent while the relay is down, over the LAN" 'grep -q "while the relay is down" "$WORK/bob.chat"'
