@@ -31,7 +31,8 @@ tf() {
     lab_exec "${NS[$who]}" env TWOFOLD_PASSPHRASE="passphrase of $who" "$BIN/twofold" --home "$WORK/$who" "$@"
 }
 
-# lan_form_group NAME: every member initialised; alice makes the group, the others join it.
+# lan_form_group NAME SECONDS: every member initialised; alice makes the group (timed RN2
+# renewals every SECONDS), the others join it.
 lan_form_group() {
     local who
     for who in alice bob carol dave; do
@@ -39,7 +40,7 @@ lan_form_group() {
             --gms-fingerprint "$GMS_FP" --gms-key "$GMS_KEY" --relay "${SERVER[$who]}:7401" \
             --relay-fingerprint "$RELAY_FP" --kdf minimum >/dev/null || return 1
     done
-    tf alice group create "$1" >/dev/null || return 1
+    tf alice group create "$1" --rn2-interval "$2" >/dev/null || return 1
     for who in bob carol dave; do tf alice invite "$1" "$who" >/dev/null && tf "$who" accept "$1" >/dev/null || return 1; done
     tf alice sync >/dev/null
     for who in bob carol dave; do tf "$who" sync >/dev/null || return 1; done

@@ -2,7 +2,7 @@
 #
 #   ${LAB}sw   a bridge, the LAN (192.0.2.0/24; nothing outside the lab's namespaces is reached)
 #   ${LAB}gms  the GMS and the relay: 192.0.2.1 on the LAN (eth0), 198.51.100.1 outside (eth1)
-#   ${LAB}m1..m3  members on the LAN, 192.0.2.11-13
+#   ${LAB}m1..m3  members on the LAN, 192.0.2.11-13 (lab_loss makes the LAN lossy)
 #   ${LAB}out  a member outside the LAN, 198.51.100.2: unicast reaches the servers, multicast
 #              does not (no multicast routing in ${LAB}gms)
 #
@@ -64,10 +64,20 @@ lab_interrupt() {
     for ns in "$@"; do ip netns pids "$(lab_ns "$ns")" | xargs -r kill -INT; done
 }
 
-# lab_loss PERCENT: every LAN member's port drops that share of what the LAN sends it.
+# lab_loss PERCENT: every LAN member's port drops that share of what the LAN sends it, at
+# random (an nftables rule on the bridge: netem is not in every kernel, and not in this
+# machine's). 0 removes the loss.
 lab_loss() {
-    local m
-    for m in "${LAB_MEMBERS[@]}"; do
-        ip netns exec "$(lab_ns sw)" tc qdisc replace dev "p-$m" root netem loss "$1%"
-    done
+    local ports
+    ip netns exec "$(lab_ns sw)" nft delete table bridge lanloss 2>/dev/null || true
+    [[ $1 -eq 0 ]] && return 0
+    ports=$(printf '"p-%s", ' "${LAB_MEMBERS[@]}")
+    ip netns exec "$(lab_ns sw)" nft -f - <<NFT
+table bridge lanloss {
+    chain forward {
+        type filter hook forward priority 0; policy accept;
+        oifname { ${ports%, } } numgen random mod 100 < $1 drop
+    }
+}
+NFT
 }

@@ -15,8 +15,8 @@ trap lab_down EXIT
 trap "exit 143" INT TERM
 lab_up
 . "$here/lan_deployment.sh"
-lan_start_servers --default-rn2-interval 1 --log-level debug || exit 1
-lan_form_group bench || exit 1
+lan_start_servers --log-level debug || exit 1
+lan_form_group bench 1 || exit 1
 pids=()
 for who in bob carol dave; do
     lab_exec "${NS[$who]}" env TWOFOLD_PASSPHRASE="passphrase of $who" "$BIN/twofold-bench" lan-follower \

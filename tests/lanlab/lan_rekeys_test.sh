@@ -12,15 +12,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cli/checks.sh"
 . "$here/lan_lab.sh"
 WORK=$(mktemp -d /tmp/twofold-lan.XXXXXX)
-cleanup() { lab_down; rm -rf "$WORK"; }
+cleanup() { lab_down; [[ -n ${KEEP_WORK:-} ]] || rm -rf "$WORK"; }
 trap cleanup EXIT
 trap "exit 143" INT TERM
 lab_up
 
 . "$here/lan_deployment.sh"
-lan_start_servers --default-rn2-interval 2
+lan_start_servers
 check "the GMS sends rekeys by multicast on the LAN" 'grep -q "rekeys also go by IP multicast on eth0" "$WORK/gms.out"'
-lan_form_group harbour
+lan_form_group harbour 2
 GID=$(tf alice groups --json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["id"])')
 ADDRESS=$("$probe" address "$GID")
 
@@ -37,9 +37,19 @@ follow_all() {
 }
 received() { sed -n 's/.* \([0-9]*\) rekey(s) received by multicast.*/\1/p' "$WORK/$1.err"; }
 keys() { tf "$1" --json keys show harbour | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d["rn2_epoch"], d["gk"])'; }
+# Every member at the same RN2 epoch with the same GK. Renewals go on meanwhile, so the four are
+# read at once, and read again if a renewal fell between them.
 all_agree() {
-    local first; first=$(keys alice)
-    for who in bob carol dave; do [[ $(keys "$who") == "$first" ]] || return 1; done
+    local who attempt
+    for attempt in 1 2 3 4 5; do
+        local pids=()
+        for who in alice bob carol dave; do keys "$who" >"$WORK/$who.keys" & pids+=($!); done
+        wait "${pids[@]}"
+        [[ $(cat "$WORK"/{alice,bob,carol,dave}.keys | cut -d' ' -f1 | sort -u | wc -l) -eq 1 ]] || continue
+        [[ $(cat "$WORK"/{alice,bob,carol,dave}.keys | sort -u | wc -l) -eq 1 ]]
+        return
+    done
+    return 1
 }
 
 # --- 1. rekeys by multicast, timed renewals every 2 s ---
