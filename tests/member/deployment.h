@@ -46,14 +46,7 @@ class Deployment {
         return start_relay(0);
     }
 
-    // Both servers, the GMS publishing each rekey once per group to the relay (--relay): the
-    // relay needs the GMS's key and the GMS the relay's fingerprint, so the GMS starts twice.
-    bool start_publishing_to_relay() {
-        if (!start()) return false;
-        stop_gms();
-        return start_gms(gms_port(), {"--relay", relay_endpoint_, "--relay-fingerprint", relay_fingerprint_});
-    }
-
+    // `extra`: more options, e.g. --relay HOST:PORT --relay-fingerprint FP once the relay runs.
     bool start_gms(std::uint16_t port, const std::vector<std::string>& extra = {}) {
         std::vector<std::string> args{TWOFOLD_GMS_BINARY, "--data", gms_dir().string(), "--listen",
                                       "127.0.0.1:" + std::to_string(port), "--password-hashing", "minimum",
