@@ -92,6 +92,7 @@ MosquittoBroker::MosquittoBroker(MosquittoOptions options) : options_(std::move(
              << "plugin_opt_gms_key " << options_.gms_key_hex << "\n"
              << "plugin_opt_broker_name " << options_.broker_name << "\n"
              << "plugin_opt_grace_seconds " << options_.grace_seconds << "\n";
+        if (options_.plugin_state) conf << "plugin_opt_state_file " << plugin_state_file().string() << "\n";
     } else {
         conf << "allow_anonymous true\n";
     }

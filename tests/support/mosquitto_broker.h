@@ -31,6 +31,7 @@ struct MosquittoOptions {
     std::string broker_name = "broker.test";  // plugin_opt_broker_name: what tokens must name
     bool plugin = true;                     // false: mosquitto alone, anonymous clients allowed
     bool persistence = true;                // persistence true, saved at each change and on stop
+    bool plugin_state = true;               // plugin_opt_state_file in the directory (kept across restarts)
     unsigned grace_seconds = 1;             // plugin_opt_grace_seconds
     std::size_t message_size_limit = 4096;  // mosquitto drops larger PUBLISHes itself
     std::vector<std::string> extra_config;  // more mosquitto.conf lines, appended as they are
@@ -68,6 +69,7 @@ class MosquittoBroker {
     std::string certificate_fingerprint() const;
     const std::filesystem::path& dir() const { return dir_; }
     std::filesystem::path persistence_file() const { return dir_ / "mosquitto.db"; }
+    std::filesystem::path plugin_state_file() const { return dir_ / "twofold-auth.db"; }
     std::filesystem::path log_path() const { return dir_ / "mosquitto.log"; }
     std::string log() const;
     // Waits up to `timeout` for `text` to appear in the log.
