@@ -47,23 +47,11 @@ probe() { lab_in "$1" "$PEER" stun-probe 203.0.113.1:3478 203.0.113.2:3478 | awk
 # --- ICE cases ------------------------------------------------------------------------------
 # run_case NAME NS_A NS_B EXPECT [ice_peer options]: both ends at once; each must see EXPECT.
 run_case() {
-    local name=$1 a=$2 b=$3 expect=$4 dir="$WORK/$1"
-    shift 4
-    mkdir -p "$dir"
-    local start=$SECONDS
-    lab_in "$a" "$PEER" --role controlling --write "$dir/a.desc" --read "$dir/b.desc" --expect "$expect" "$@" \
-        >"$dir/a.json" 2>"$dir/a.err" &
-    local pa=$!
-    lab_in "$b" "$PEER" --role controlled --write "$dir/b.desc" --read "$dir/a.desc" --expect "$expect" "$@" \
-        >"$dir/b.json" 2>"$dir/b.err" &
-    local pb=$!
-    local ra=0 rb=0
-    wait "$pa" || ra=$?
-    wait "$pb" || rb=$?
-    if [ "$ra" = 0 ] && [ "$rb" = 0 ]; then
-        pass "$name: $expect ($(cat "$dir/a.json") in $((SECONDS - start)) s)"
+    local name=$1 dir="$WORK/$1" start=$SECONDS
+    if lab_ice_pair "$PEER" "$dir" "$2" "$3" "$4" "${@:5}"; then
+        pass "$name: $4 ($(cat "$dir/a.json") in $((SECONDS - start)) s)"
     else
-        fail "$name: expected $expect; controlling: $(cat "$dir/a.json" "$dir/a.err"); controlled: $(cat "$dir/b.json" "$dir/b.err")"
+        fail "$name: expected $4; controlling: $(cat "$dir/a.json" "$dir/a.err"); controlled: $(cat "$dir/b.json" "$dir/b.err")"
     fi
 }
 

@@ -108,3 +108,22 @@ lab_standard() {
     lab_site sym1 3 symmetric 1
     lab_site sym2 4 symmetric 1
 }
+
+# lab_ice_pair PEER DIR NS_A NS_B EXPECT [ice_peer options]: ice_peer at both ends at once
+# (NS_A controlling); their JSON lines in DIR/a.json and DIR/b.json. Succeeds if both ends met
+# EXPECT (a pair kind, or "failure").
+lab_ice_pair() {
+    local peer=$1 dir=$2 a=$3 b=$4 expect=$5
+    shift 5
+    mkdir -p "$dir"
+    rm -f "$dir"/a.desc "$dir"/b.desc
+    lab_in "$a" "$peer" --role controlling --write "$dir/a.desc" --read "$dir/b.desc" --expect "$expect" "$@" \
+        >"$dir/a.json" 2>"$dir/a.err" &
+    local pa=$!
+    lab_in "$b" "$peer" --role controlled --write "$dir/b.desc" --read "$dir/a.desc" --expect "$expect" "$@" \
+        >"$dir/b.json" 2>"$dir/b.err" &
+    local pb=$! ra=0 rb=0
+    wait "$pa" || ra=$?
+    wait "$pb" || rb=$?
+    [ "$ra" = 0 ] && [ "$rb" = 0 ]
+}
