@@ -14,20 +14,10 @@ if [ "$(id -u)" != 0 ]; then
     echo "the NAT lab needs root (network namespaces)" >&2
     exit 77
 fi
-WORK=$(mktemp -d "/tmp/twofold-natbench.$$.XXXXXX")
-cleanup() {
-    coturn_stop "$WORK/coturn" 2>/dev/null || true
-    lab_down
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap "exit 143" INT TERM
+lab_run_setup
 
 lab_standard "$RTT"
-mkdir -p "$WORK/coturn"
-head -c 32 /dev/urandom | base64 | tr -d '\n=' >"$WORK/turn.secret"
-coturn_start "$WORK/coturn" 203.0.113.1 3478 "$WORK/turn.secret" ip netns exec "$LAB-inet" >&2
-SERVERS=(--stun 203.0.113.1:3478 --turn 203.0.113.1:3478 --turn-secret-file "$WORK/turn.secret")
+lab_coturn_start
 
 for spec in lan:lanh1:lanh2:host cone-cone:cone1h1:cone2h1:server-reflexive symmetric-relay:sym1h1:sym2h1:relayed; do
     IFS=: read -r name a b expect <<<"$spec"

@@ -18,24 +18,14 @@ if [ "$(id -u)" != 0 ] || ! ip netns add "$LAB-probe" 2>/dev/null; then
 fi
 ip netns del "$LAB-probe"
 
-WORK=$(mktemp -d "/tmp/twofold-natlab.$$.XXXXXX")
-cleanup() {
-    coturn_stop "$WORK/coturn" 2>/dev/null || true
-    lab_down
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap "exit 143" INT TERM
+lab_run_setup
 
 failures=0
 pass() { echo "ok   - $*"; }
 fail() { echo "FAIL - $*"; failures=$((failures + 1)); }
 
 lab_standard 0
-mkdir -p "$WORK/coturn"
-head -c 32 /dev/urandom | base64 | tr -d '\n=' >"$WORK/turn.secret"
-COTURN_EXTRA_IP=203.0.113.2 coturn_start "$WORK/coturn" 203.0.113.1 3478 "$WORK/turn.secret" ip netns exec "$LAB-inet"
-SERVERS=(--stun 203.0.113.1:3478 --turn 203.0.113.1:3478 --turn-secret-file "$WORK/turn.secret")
+lab_coturn_start
 
 # --- the routers' mapping behaviour ---------------------------------------------------------
 probe() { lab_in "$1" "$PEER" stun-probe 203.0.113.1:3478 203.0.113.2:3478 | awk -F: '{print $2}' | sort -u | wc -l; }

@@ -127,3 +127,21 @@ lab_ice_pair() {
     wait "$pb" || rb=$?
     [ "$ra" = 0 ] && [ "$rb" = 0 ]
 }
+
+# lab_run_setup: WORK, a fresh directory, and an EXIT trap that stops coturn and removes the lab
+# and WORK, also when the caller fails. Source scripts/lib/coturn.sh first.
+lab_run_setup() {
+    WORK=$(mktemp -d "/tmp/twofold-natlab.$$.XXXXXX")
+    trap 'coturn_stop "$WORK/coturn" 2>/dev/null || true; lab_down; rm -rf "$WORK"' EXIT
+    trap "exit 143" INT TERM
+}
+
+# lab_coturn_start: coturn in the internet namespace on 203.0.113.1:3478 (STUN also on
+# 203.0.113.2) with a fresh secret; SERVERS holds ice_peer's options for it.
+lab_coturn_start() {
+    mkdir -p "$WORK/coturn"
+    head -c 32 /dev/urandom | base64 | tr -d '\n=' >"$WORK/turn.secret"
+    COTURN_EXTRA_IP=203.0.113.2 coturn_start "$WORK/coturn" 203.0.113.1 3478 "$WORK/turn.secret" \
+        ip netns exec "$LAB-inet" >&2
+    SERVERS=(--stun 203.0.113.1:3478 --turn 203.0.113.1:3478 --turn-secret-file "$WORK/turn.secret")
+}
