@@ -14,7 +14,7 @@ Status refuse(std::string why) { return make_error(Errc::forbidden, std::move(wh
 }  // namespace
 
 Status AccessPolicy::present_statement(const relay::MemberKey& member, const relay::GroupId& group,
-                                       std::string_view payload, std::uint64_t now_ms) {
+                                       std::string_view payload, std::uint64_t now_ms, Recorded* recorded) {
     // Cheap checks first: size, shape, then the signature, then the gate's epoch rule.
     if (payload.size() > kStatementMaxBytes) {
         return make_error(Errc::too_large, "statement of " + std::to_string(payload.size()) + " bytes (at most " +
@@ -32,8 +32,9 @@ Status AccessPolicy::present_statement(const relay::MemberKey& member, const rel
         !s) {
         return refuse(s.error().message);
     }
-    std::vector<relay::GroupEpoch> raised;  // the plugin keeps epochs in memory only
+    std::vector<relay::GroupEpoch> raised;
     if (auto s = gate_.admit(statement, member, group, now_ms, /*signature_checked=*/true, raised); !s) return s;
+    if (recorded) recorded->raised = raised;
 
     auto& groups = held_[member];
     forget_expired(groups, now_ms);
@@ -43,8 +44,11 @@ Status AccessPolicy::present_statement(const relay::MemberKey& member, const rel
                           "this key already holds statements for " + std::to_string(kMaxGroupsPerKey) + " groups");
     }
     // An older statement shown after a newer one does not replace it.
-    if (it == groups.end() || statement.epoch() >= it->second.epoch) {
-        groups[group] = Held{statement.epoch(), statement.expires_unix()};
+    const Held presented{statement.epoch(), statement.expires_unix()};
+    if (it == groups.end() || presented.epoch > it->second.epoch ||
+        (presented.epoch == it->second.epoch && presented.expires_unix != it->second.expires_unix)) {
+        groups[group] = presented;
+        if (recorded) recorded->statement_changed = true;
     }
     return {};
 }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "crypto/sign.h"
@@ -25,6 +26,12 @@ inline constexpr std::size_t kStatementMaxBytes = 1024;
 // Groups one key may hold statements for at once; bounds the memory a client can make us use.
 inline constexpr std::size_t kMaxGroupsPerKey = 1024;
 
+// What a statement that was admitted changed, for the caller to persist (statement_store.h).
+struct Recorded {
+    bool statement_changed = false;          // a newer epoch or expiry is now held for the key
+    std::vector<relay::GroupEpoch> raised;   // groups whose current epoch it raised
+};
+
 class AccessPolicy {
   public:
     AccessPolicy(crypto::SignPublicKey gms_key, std::uint64_t grace_ms) : gms_key_(gms_key), gate_(gms_key, grace_ms) {}
@@ -32,8 +39,13 @@ class AccessPolicy {
     // A publication on the statement topic of `group` by `member`: checks and records it.
     // Errors name what was wrong: too_large, malformed, forbidden (other group or key, not signed
     // by the GMS), stale_epoch (expired, or an older epoch past its grace).
+    // `recorded`, if given, says what changed.
     Status present_statement(const relay::MemberKey& member, const relay::GroupId& group, std::string_view payload,
-                             std::uint64_t now_ms);
+                             std::uint64_t now_ms, Recorded* recorded = nullptr);
+
+    // The groups' current epochs as saved before a restart, so an older epoch does not become
+    // current again (load them before re-presenting the saved statements).
+    void load_epochs(const std::vector<relay::GroupEpoch>& epochs) { gate_.load(epochs); }
 
     // Subscribe to, receive from, or publish on a topic (topics.h). forbidden names the reason.
     Status may_subscribe(const relay::MemberKey& member, std::string_view topic, std::uint64_t now_ms) const;

@@ -9,12 +9,24 @@ namespace {
 
 int present(PluginState& state, const relay::MemberKey& key, const Topic& topic, const mosquitto_evt_acl_check& check) {
     const std::string_view payload(static_cast<const char*>(check.payload), check.payloadlen);
-    if (auto s = state.policy.present_statement(key, topic.id, payload, now_ms()); !s) {
+    Recorded recorded;
+    if (auto s = state.policy.present_statement(key, topic.id, payload, now_ms(), &recorded); !s) {
         mosquitto_log_printf(MOSQ_LOG_NOTICE, "twofold-auth: refused statement on '%s' from %s: %s", check.topic,
                              describe(check.client).c_str(), s.error().message.c_str());
-    } else {
-        mosquitto_log_printf(MOSQ_LOG_INFO, "twofold-auth: recorded statement on '%s' from %s", check.topic,
-                             describe(check.client).c_str());
+        return MOSQ_ERR_ACL_DENIED;
+    }
+    mosquitto_log_printf(MOSQ_LOG_INFO, "twofold-auth: recorded statement on '%s' from %s", check.topic,
+                         describe(check.client).c_str());
+    if (state.store) {
+        // Saved before the PUBACK goes out: a member whose next SUBSCRIBE is granted is known
+        // after a restart too. A failure costs only that: the member presents it again then.
+        Status saved = recorded.statement_changed
+                           ? state.store->save({key, topic.id, std::string(payload)}, recorded.raised)
+                           : state.store->save_epochs(recorded.raised);
+        if (!saved) {
+            mosquitto_log_printf(MOSQ_LOG_ERR, "twofold-auth: statement from %s not saved: %s",
+                                 describe(check.client).c_str(), saved.error().message.c_str());
+        }
     }
     return MOSQ_ERR_ACL_DENIED;  // recorded or not, a statement goes nowhere
 }

@@ -3,6 +3,7 @@
 //   plugin_opt_gms_key <the GMS's statement signing public key, 64 hex digits>
 //   plugin_opt_broker_name <the name tokens must carry>
 //   plugin_opt_grace_seconds <grace for a superseded epoch; default 120, as the relay>
+//   plugin_opt_state_file <SQLite file for the statements and epochs seen; without it, memory only>
 // Only a public key: the plugin holds no secret.
 #include <charconv>
 #include <chrono>
@@ -40,7 +41,7 @@ int on_acl_check(int, void* event_data, void* userdata) {
 }
 
 struct Options {
-    std::string_view gms_key, broker_name, grace_seconds;
+    std::string_view gms_key, broker_name, grace_seconds, state_file;
 };
 
 Options read_options(const mosquitto_opt* options, int count) {
@@ -50,8 +51,30 @@ Options read_options(const mosquitto_opt* options, int count) {
         if (key == "gms_key") o.gms_key = options[i].value;
         if (key == "broker_name") o.broker_name = options[i].value;
         if (key == "grace_seconds") o.grace_seconds = options[i].value;
+        if (key == "state_file") o.state_file = options[i].value;
     }
     return o;
+}
+
+// What the plugin knew before the restart: the epochs first, then each saved statement presented
+// again (signature, expiry and epoch checked anew); those no longer good are deleted.
+Status restore(PluginState& state) {
+    auto epochs = state.store->epochs();
+    if (!epochs) return epochs.error();
+    state.policy.load_epochs(*epochs);
+    auto saved = state.store->statements();
+    if (!saved) return saved.error();
+    std::size_t kept = 0;
+    for (const auto& s : *saved) {
+        if (state.policy.present_statement(s.member, s.group, s.statement, now_ms())) {
+            ++kept;
+        } else if (auto f = state.store->forget(s.member, s.group); !f) {
+            return f;
+        }
+    }
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "twofold-auth: restored %zu statements (%zu no longer valid, deleted)",
+                         kept, saved->size() - kept);
+    return {};
 }
 
 }  // namespace
@@ -113,6 +136,23 @@ __attribute__((visibility("default"))) int mosquitto_plugin_init(mosquitto_plugi
         }
         auto state = std::make_unique<PluginState>(gms_key, grace_seconds * 1000, std::string(o.broker_name));
         state->id = id;
+        if (!o.state_file.empty()) {
+            auto store = twofold::mqtt_auth::StatementStore::open(std::string(o.state_file));
+            if (!store) {
+                mosquitto_log_printf(MOSQ_LOG_ERR, "twofold-auth: plugin_opt_state_file: %s",
+                                     store.error().message.c_str());
+                return MOSQ_ERR_INVAL;
+            }
+            state->store.emplace(std::move(*store));
+            if (auto s = restore(*state); !s) {
+                mosquitto_log_printf(MOSQ_LOG_ERR, "twofold-auth: plugin_opt_state_file: %s", s.error().message.c_str());
+                return MOSQ_ERR_INVAL;
+            }
+        } else {
+            mosquitto_log_printf(MOSQ_LOG_WARNING,
+                                 "twofold-auth: no plugin_opt_state_file: after a restart members must present "
+                                 "their statements again, and messages queued for them are dropped at reconnect");
+        }
         if (mosquitto_callback_register(id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr, state.get()) !=
                 MOSQ_ERR_SUCCESS ||
             mosquitto_callback_register(id, MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr, state.get()) !=

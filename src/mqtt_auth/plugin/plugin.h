@@ -12,6 +12,7 @@
 #include <string>
 
 #include "mqtt_auth/access_policy.h"
+#include "mqtt_auth/statement_store.h"
 
 namespace twofold::mqtt_auth::plugin {
 
@@ -20,6 +21,7 @@ struct PluginState {
     PluginState(crypto::SignPublicKey gms_key, std::uint64_t grace_ms, std::string broker)
         : policy(gms_key, grace_ms), broker_name(std::move(broker)) {}
     AccessPolicy policy;
+    std::optional<StatementStore> store;  // plugin_opt_state_file; without it, memory only
     std::string broker_name;
     mosquitto_plugin_id_t* id = nullptr;
 };
