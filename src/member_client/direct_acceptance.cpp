@@ -130,7 +130,7 @@ class DirectInvitee {
         const std::string nonce_hex = crypto::to_hex(as_bytes(offer.invitation_nonce()));
         auto inviter_key = member_client::sign_key_of(offer.inviter_key(), "inviter key");
         if (!inviter_key) return inviter_key.error();
-        auto agent = member_client::make_agent(ice::Role::controlled, options_);
+        auto agent = member_client::make_agent(ice::Role::controlled, m_.turn_, options_);
         if (!agent) return agent.error();
         auto local = (*agent)->gather(options_.connect_timeout);
         if (!local) return local.error();

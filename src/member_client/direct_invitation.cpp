@@ -73,7 +73,7 @@ class DirectInviter {
     }
 
     AttemptEnd attempt_once(std::uint32_t attempt, Error& error) {
-        auto agent = member_client::make_agent(ice::Role::controlling, options_);
+        auto agent = member_client::make_agent(ice::Role::controlling, m_.turn_, options_);
         if (!agent) return fail(error, agent.error());
         auto local = (*agent)->gather(options_.connect_timeout);
         if (!local) return fail(error, local.error());

@@ -1,14 +1,23 @@
 #include "member_client/direct_session.h"
 
+#include "ice/servers.h"
+
 namespace twofold::member_client {
 
 void report(const DirectOptions& options, const std::string& stage, const std::string& detail) {
     if (options.progress) options.progress(DirectProgress{stage, detail});
 }
 
-Result<std::unique_ptr<ice::Agent>> make_agent(ice::Role role, const DirectOptions& options) {
+Result<std::unique_ptr<ice::Agent>> make_agent(ice::Role role, const std::optional<v1::TurnCredentials>& turn,
+                                               const DirectOptions& options) {
     ice::Config config;
     config.role = role;
+    if (turn) {
+        std::vector<std::string> urls(turn->turn_servers().begin(), turn->turn_servers().end());
+        auto servers = ice::servers_from(urls, turn->stun_server(), turn->username(), turn->password());
+        if (!servers) return servers.error();
+        config.servers = std::move(*servers);
+    }
     config.servers.loopback_only = options.loopback_only;
     config.progress = [options](const ice::Progress& p) {
         static constexpr const char* kStages[] = {"gathering", "gathered", "checking", "connected", "failed"};

@@ -13,6 +13,7 @@
 #include "member/direct_channel.h"
 #include "member_client/direct_stream.h"
 #include "twofold/member.h"
+#include "twofold/v1/gms.pb.h"
 #include "twofold/v1/member.pb.h"
 
 namespace twofold::member_client {
@@ -22,9 +23,10 @@ inline constexpr std::chrono::milliseconds kDirectStepTimeout{15'000};
 
 void report(const DirectOptions& options, const std::string& stage, const std::string& detail);
 
-// The agent for one attempt, its progress lines to options.progress. No STUN/TURN server yet:
-// host candidates only (the GMS's TURN credentials are wired in with the ICE layer's servers).
-Result<std::unique_ptr<ice::Agent>> make_agent(ice::Role role, const DirectOptions& options);
+// The agent for one attempt: STUN/TURN from the login's TURN credentials (none: host candidates
+// only), progress lines to options.progress.
+Result<std::unique_ptr<ice::Agent>> make_agent(ice::Role role, const std::optional<v1::TurnCredentials>& turn,
+                                               const DirectOptions& options);
 
 v1::DirectIce to_proto(const ice::Description& d);
 ice::Description from_proto(const v1::DirectIce& d);
