@@ -6,7 +6,7 @@
 #include "crypto/seal.h"
 #include "crypto/x25519.h"
 #include "member/signed_bytes.h"
-#include "wire/statement.h"
+#include "member/signed_messages.h"
 #include "wire/validate.h"
 
 namespace twofold::member {
@@ -136,15 +136,10 @@ Status verify_direct_offer(const v1::DirectOffer& o, const crypto::SignPublicKey
     if (o.expires_unix() <= now_unix) {
         return make_error(Errc::stale_epoch, "direct offer expired (the inviter stopped waiting)");
     }
-    const v1::MembershipStatement& st = o.inviter_statement();
-    if (auto s = wire::verify_statement(st, gms_key, now_unix); !s) {
-        return make_error(s.error().code, "direct offer: inviter's " + s.error().message);
-    }
-    if (st.group_id() != o.group_id() || st.identity_key() != o.inviter_key() || st.account() != o.inviter_account()) {
-        return make_error(Errc::forbidden, "direct offer: inviter's membership statement is for another group, key or account");
-    }
-    if (!st.rights().may_invite()) {
-        return make_error(Errc::forbidden, "direct offer: inviter " + o.inviter_account() + " lacks may_invite");
+    if (auto s = check_inviter_statement(o.inviter_statement(), o.group_id(), o.inviter_key(), o.inviter_account(),
+                                         gms_key, now_unix);
+        !s) {
+        return make_error(s.error().code, "direct offer: " + s.error().message);
     }
     return {};
 }

@@ -20,13 +20,12 @@ namespace {
 
 constexpr const char* kAdmissions = "admission";  // vault kind: nonce hex -> PendingAdmission
 
-// Worth trying again later: the server went away or asked for patience.
+}  // namespace
+
 bool transient(const Error& e) {
     return e.code == Errc::unavailable || e.code == Errc::timeout || e.code == Errc::rate_limited ||
            e.code == Errc::internal;
 }
-
-}  // namespace
 
 void Member::Impl::note_pending(const std::string& what, const Error& error) {
     pending_.push_back(what + " (" + error.message + ")");

@@ -157,11 +157,9 @@ class DirectInvitee {
                                                      *isk, member::direct_noise_prologue(offer, answer));
         if (!channel) return channel.error();
         if (auto s = (*agent)->set_remote(member_client::from_proto(offer.ice())); !s) return s;
-        report(options_, "checking", "connectivity checks with " + offer.inviter_account());
         auto pair = (*agent)->wait_connected(options_.connect_timeout);
         if (!pair) return pair.error();
         outcome_.pair = ice::candidate_kind_name(pair->kind());
-        report(options_, "connected", "via " + ice::describe(*pair));
 
         member_client::IceStream stream(**agent);
         member_client::FramedStream framed(stream);

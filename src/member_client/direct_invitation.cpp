@@ -116,11 +116,9 @@ class DirectInviter {
         if (!channel) return fail(error, channel.error());
 
         if (auto s = (*agent)->set_remote(member_client::from_proto(answer->ice())); !s) return fail(error, s.error());
-        report(options_, "checking", "connectivity checks with " + account_);
         auto pair = (*agent)->wait_connected(options_.connect_timeout);
         if (!pair) return fail(error, pair.error(), AttemptEnd::no_pair);
         outcome_.pair = ice::candidate_kind_name(pair->kind());
-        report(options_, "connected", "via " + ice::describe(*pair));
 
         member_client::IceStream stream(**agent);
         member_client::FramedStream framed(stream);
@@ -179,7 +177,11 @@ class DirectInviter {
 
         Member::Impl::Group& g = *p_.group;
         auto epoch = m_.add_at_gms(g, account_, inv.rights(), a.invitee_key());
-        if (!epoch) {
+        if (!epoch && transient(epoch.error())) {
+            return make_error(epoch.error().code, "could not reach the GMS to add " + account_ + ": " +
+                                                      epoch.error().message + " (nothing was sent; invite again)");
+        }
+        if (!epoch) {  // refused on the merits: the invitee is told, as by mailbox
             v1::DirectChannelMessage refusal;
             *refusal.mutable_admission_refusal() = member::make_admission_refusal(m_.identity_, inv, epoch.error().message);
             (void)member_client::send_message(channel, framed, refusal);

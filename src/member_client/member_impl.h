@@ -160,6 +160,9 @@ class Member::Impl {
 };
 
 std::uint64_t now_unix();
+// A server's failure worth trying again later (it went away or asked for patience), not a refusal
+// on the merits.
+bool transient(const Error& e);
 std::string id_hex(const std::string& group_id);
 
 }  // namespace twofold

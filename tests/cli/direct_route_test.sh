@@ -46,7 +46,7 @@ check "the wrong code is never echoed" '[[ $err != *"$wrong"* ]]'
 
 out=$(tf bob accept alice --code "$code" --loopback-only)
 check "accept --code shows its steps" \
-    '[[ $out == *"direct: gathering"* && $out == *"direct: checking"* && $out == *"direct: connected — via host"* && $out == *"direct: handshake"* && $out == *"direct: rn1 received"* ]]'
+    '[[ $out == *"direct: gathering"* && $out == *"direct: checking"* && $out == *"direct: connected — host"* && $out == *"direct: handshake"* && $out == *"direct: rn1 received"* ]]'
 check "accept --code joins, naming the host pair" \
     '[[ $out == *"joined «lantern» from alice by the direct route (host pair): RN1 received over the channel; group key ready"* ]]'
 wait "$inviter"
