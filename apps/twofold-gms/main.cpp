@@ -11,6 +11,7 @@
 #include "crypto/hex.h"
 #include "gms/sqlite_store.h"
 #include "gms_server/service.h"
+#include "turn_options.h"
 
 namespace {
 
@@ -131,6 +132,14 @@ int main(int argc, char** argv) {
     app.add_option("--statement-ttl", options.core.statement_ttl_seconds, "seconds a membership statement is valid")
         ->capture_default_str();
     app.add_option("--requests-per-second", options.core.requests_per_second, "per account")->capture_default_str();
+    std::string turn_secret_file, stun_server;
+    std::vector<std::string> turn_servers;
+    std::uint64_t turn_ttl_s = 3600;
+    app.add_option("--turn-secret-file", turn_secret_file,
+                   "file holding coturn's static-auth-secret: login answers then carry TURN credentials");
+    app.add_option("--turn-server", turn_servers, "HOST:PORT of the TURN server (UDP) members are told");
+    app.add_option("--stun-server", stun_server, "HOST:PORT of the STUN server members are told");
+    app.add_option("--turn-ttl", turn_ttl_s, "seconds the TURN credentials stay valid")->capture_default_str();
     app.add_option("--password-hashing", password_profile, "interactive, moderate, or minimum (tests only)")
         ->check(CLI::IsMember({"interactive", "moderate", "minimum"}))
         ->capture_default_str();
@@ -153,6 +162,13 @@ int main(int argc, char** argv) {
     options.idle_timeout = std::chrono::seconds(idle_timeout_s);
     options.frame_timeout = std::chrono::milliseconds(std::llround(frame_timeout_s * 1000));
     options.auth_timeout = std::chrono::milliseconds(std::llround(auth_timeout_s * 1000));
+    if (!turn_secret_file.empty()) {
+        auto turn = twofold::apps::load_turn_config(turn_secret_file, turn_servers, stun_server, turn_ttl_s);
+        if (!turn) return fail(turn.error().message, kExitUsage);
+        options.core.turn = std::move(*turn);
+    } else if (!turn_servers.empty() || !stun_server.empty()) {
+        return fail("--turn-server and --stun-server need --turn-secret-file", kExitUsage);
+    }
     options.password_limits = password_profile == "moderate"  ? twofold::crypto::PwhashLimits::moderate()
                               : password_profile == "minimum" ? twofold::crypto::PwhashLimits::minimum()
                                                               : twofold::crypto::PwhashLimits::interactive();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "crypto/seal.h"
+#include "crypto/turn_rest_credentials.h"
 #include "crypto/x25519.h"
 #include "wire/statement.h"
 
@@ -265,7 +266,19 @@ void GmsCore::finish_login(const PasswordJob& job, bool password_ok, std::uint64
     for (const auto& [gid, g] : groups_) {
         if (g.members.contains(account->id)) *login->add_groups() = status_of(g, account->id);
     }
+    if (config_.turn.secret) add_turn_credentials(account->id, now_ms, *login->mutable_turn());
     send(job.client, r, out);
+}
+
+// The account's number, not its name, goes into the username: coturn logs usernames.
+void GmsCore::add_turn_credentials(AccountId account, std::uint64_t now_ms, v1::TurnCredentials& turn) const {
+    const auto credentials = crypto::turn_rest_credentials(config_.turn.secret->span(), std::to_string(account),
+                                                           now_ms / kMsPerSecond + config_.turn.ttl_seconds);
+    for (const auto& server : config_.turn.turn_servers) turn.add_turn_servers(server);
+    turn.set_stun_server(config_.turn.stun_server);
+    turn.set_username(credentials.username);
+    turn.set_password(credentials.password);
+    turn.set_expiry_unix(credentials.expiry_unix);
 }
 
 v1::GroupStatus GmsCore::status_of(const Group& g, AccountId member) const {

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "crypto/x25519.h"
 #include "gms/journal.h"
@@ -26,7 +27,17 @@ namespace twofold::gms {
 
 using ClientId = std::uint64_t;
 
+// coturn's shared secret and addresses: each login answer carries TURN credentials valid for
+// ttl_seconds (docs/direct-route.md). Without a secret, no credentials are handed out.
+struct TurnConfig {
+    std::shared_ptr<const crypto::SecretBuffer> secret;  // static-auth-secret; never logged
+    std::vector<std::string> turn_servers;               // "host:port"
+    std::string stun_server;                             // "host:port" or empty
+    std::uint64_t ttl_seconds = 3600;
+};
+
 struct Config {
+    TurnConfig turn;
     std::uint32_t default_rn2_interval_seconds = 60;
     std::uint32_t max_members = 100'000;
     std::uint64_t statement_ttl_seconds = 3600;
@@ -125,6 +136,7 @@ class GmsCore {
     // The X25519 form of a member's identity key, which welcomes are sealed to (cached).
     const crypto::X25519PublicKey* sealing_key(AccountId member) const;
     v1::GroupStatus status_of(const Group& group, AccountId member) const;
+    void add_turn_credentials(AccountId account, std::uint64_t now_ms, v1::TurnCredentials& turn) const;
     // Who claimed a generation (no account when the GMS does not know: claimed before schema 2).
     v1::Rn1Claim rn1_claim_of(const Group& group, std::uint64_t generation) const;
     // The claims of the current generation and of those before it that members may still hold.

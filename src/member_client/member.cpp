@@ -196,6 +196,8 @@ Status Member::Impl::connect() {
         auto login = (*client)->login(config_.account(), password);
         if (!login) return login.error();
         statuses_.assign(login->groups().begin(), login->groups().end());
+        turn_.reset();
+        if (login->has_turn()) turn_ = login->turn();
         fresh_login_ = true;
         gms_ = std::move(*client);
     }

@@ -117,6 +117,9 @@ class Member::Impl {
     std::unique_ptr<relay::RelayClient> relay_;
     std::vector<v1::GroupStatus> statuses_;            // from the last login
     bool fresh_login_ = false;                         // statuses_ not reconciled yet
+    // TURN credentials for the direct route from the last login (memory only, never stored; unset
+    // when the GMS hands out none). ice::servers_from turns them into the ICE agent's servers.
+    std::optional<v1::TurnCredentials> turn_;
     std::map<std::string, std::uint64_t> subscribed_;  // group id -> statement epoch shown
     std::vector<Event> events_;
     std::vector<std::string> pending_;  // this sync's work left for the next one

@@ -76,8 +76,8 @@ struct Peer {
 class GmsCoreRecent : public ::testing::Test {
   protected:
     // A GMS starting with `state`, as after a restart with what its store loaded.
-    void start(State state) {
-        core_ = std::make_unique<GmsCore>(Config{}, crypto::SigningKey::generate(), std::move(state));
+    void start(State state, Config config = {}) {
+        core_ = std::make_unique<GmsCore>(std::move(config), crypto::SigningKey::generate(), std::move(state));
     }
 
     // Connects and logs in (the password check, Argon2id, is the server's: here it passes). The
