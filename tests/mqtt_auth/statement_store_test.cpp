@@ -13,13 +13,10 @@
 namespace twofold::mqtt_auth {
 namespace {
 
-using testing::group_id;
-using testing::key_of;
-using testing::signed_statement;
+using namespace testing;  // statements.h: group_id, key_of, signed_statement
 
-constexpr std::uint64_t kNowS = 1'900'000'000;
-constexpr std::uint64_t kNow = kNowS * 1000;
 constexpr std::uint64_t kGraceMs = 1000;
+constexpr std::uint64_t kNowS = 1'900'000'000, kNow = kNowS * 1000;
 
 class StatementStoreTest : public ::testing::Test {
   protected:
