@@ -54,7 +54,8 @@ void run(const DirectOptions& o, int* exit_status) {
     }
     const int status = ::pclose(lab.release());
     if (status != 0) {
-        std::cerr << "twofold-bench direct: the NAT lab failed (status " << status << "; it needs root)\n";
+        std::cerr << "twofold-bench direct: the NAT lab failed (status " << status
+                  << "; it needs root, and netem for --rtt-ms above 0)\n";
         *exit_status = 1;
         return;
     }
@@ -67,20 +68,23 @@ void run(const DirectOptions& o, int* exit_status) {
         }
         const double med = median(samples);
         const auto target = kTargetMs.find(name);
-        const bool met = target == kTargetMs.end() || o.rtt_ms > 40 || med <= target->second;
+        // The targets are stated at 40 ms RTT; at another RTT the figure is reported, not judged.
+        const bool judged = target != kTargetMs.end() && o.rtt_ms == 40;
+        const bool met = !judged || med <= target->second;
         if (!met) *exit_status = 1;
         if (o.json) {
             JsonLine j;
             j.add("bench", std::string("direct")).add("case", std::string(name)).add("pair", pairs[name]);
             j.add("rtt_ms", std::uint64_t{o.rtt_ms}).add("runs", std::uint64_t{o.runs});
             j.add("established_median_ms", med).add("established_max_ms", quantile(samples, 1.0));
-            j.add("round_trips", med / std::max(1u, o.rtt_ms));
-            if (target != kTargetMs.end()) j.add("target_ms", target->second).add("target_met", std::string(met ? "yes" : "no"));
+            if (o.rtt_ms > 0) j.add("round_trips", med / o.rtt_ms);
+            if (judged) j.add("target_ms", target->second).add("target_met", std::string(met ? "yes" : "no"));
             std::cout << j.str() << "\n";
         } else {
             std::cout << name << " (" << pairs[name] << "): established median " << med << " ms over " << o.runs
-                      << " runs at " << o.rtt_ms << " ms RTT = " << med / std::max(1u, o.rtt_ms) << " RTTs";
-            if (target != kTargetMs.end()) std::cout << "; target " << target->second << " ms " << (met ? "met" : "MISSED");
+                      << " runs at " << o.rtt_ms << " ms RTT";
+            if (o.rtt_ms > 0) std::cout << " = " << med / o.rtt_ms << " RTTs";
+            if (judged) std::cout << "; target " << target->second << " ms " << (met ? "met" : "MISSED");
             std::cout << "\n";
         }
     }

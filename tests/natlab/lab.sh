@@ -93,7 +93,10 @@ table ip nat {
 }
 NFT
     if [ "$LAB_DELAY_MS" != 0 ]; then
-        tc -n "$LAB-$r" qdisc add dev wan root netem delay "${LAB_DELAY_MS}ms" limit 10000
+        if ! tc -n "$LAB-$r" qdisc add dev wan root netem delay "${LAB_DELAY_MS}ms" limit 10000 2>/dev/null; then
+            echo "the NAT lab: netem delay is not available (this kernel has no sch_netem)" >&2
+            return 1
+        fi
         tc -n "$LAB-inet" qdisc add dev "w$n" root netem delay "${LAB_DELAY_MS}ms" limit 10000
     fi
     LAB_SITES+=("$name")

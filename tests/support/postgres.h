@@ -30,8 +30,8 @@ inline proc::PostgresServer* shared_postgres() {
     return server.get();
 }
 
-// A new database for the running test ("t_<suite>_<test>_<n>", lower case); its libpq URL.
-inline std::string fresh_database_url() {
+// A new database for the running test ("t_<suite>_<test>_<n>", lower case): its name.
+inline std::string fresh_database() {
     proc::PostgresServer* server = shared_postgres();
     if (server == nullptr) return {};
     static int counter = 0;
@@ -44,7 +44,13 @@ inline std::string fresh_database_url() {
         ADD_FAILURE() << made.error().message;
         return {};
     }
-    return server->url(name);
+    return name;
+}
+
+// The same, as its libpq URL.
+inline std::string fresh_database_url() {
+    const std::string name = fresh_database();
+    return name.empty() ? std::string() : shared_postgres()->url(name);
 }
 
 }  // namespace twofold::testing
