@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "common/command_line.h"
+#include "direct_command.h"
 #include "gms_command.h"
 #include "lan_rekey_command.h"
 #include "lkh_command.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
     twofold::bench::add_gms_command(app, &exit_status);
     twofold::bench::add_relay_command(app, &exit_status);
     twofold::bench::add_messages_command(app, &exit_status);
+    twofold::bench::add_direct_command(app, &exit_status);
     twofold::bench::add_rekey_command(app, &exit_status);
     twofold::bench::add_lan_rekey_command(app, &exit_status);
     if (auto exit = twofold::apps::parse_command_line(app, argc, argv, "twofold-bench")) return *exit;

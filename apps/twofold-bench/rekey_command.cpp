@@ -142,17 +142,20 @@ class Simulation {
         v1::GmsRequest r;
         r.set_request_id(++request_);
         r.mutable_register_()->set_account(name);
-        r.mutable_register_()->set_password("unused");
+        r.mutable_register_()->set_password("bench-password");
         r.mutable_register_()->set_identity_key(
             std::string(identity.public_key().begin(), identity.public_key().end()));
         std::vector<Outgoing> out;
         if (auto job = core_.handle(client, r, now_, out)) core_.finish_register(*job, std::string("$stand-in"), out);
+        // A session of its own, as a member logs in after registering.
+        const gms::ClientId session = next_client_++;
+        core_.connected(session, "192.0.2.1");
         v1::GmsRequest login;
         login.set_request_id(++request_);
         login.mutable_login()->set_account(name);
-        login.mutable_login()->set_password("unused");
-        if (auto job = core_.handle(client, login, now_, out)) core_.finish_login(*job, true, now_, out);
-        return client;
+        login.mutable_login()->set_password("bench-password");
+        if (auto job = core_.handle(session, login, now_, out)) core_.finish_login(*job, true, now_, out);
+        return session;
     }
 
     v1::GmsRequest add(std::size_t i) const {

@@ -1,6 +1,6 @@
 // `twofold-bench relay`: one workload (a group of N receiving members, one publisher, B-byte
-// messages for S seconds, every message delivered to all N) run through twofold-relay and
-// through mosquitto, measured the same way: delivered envelopes per second and the latency from
+// messages for S seconds, every message delivered to all N) run through twofold-relay, through
+// mosquitto, and through mosquitto with twofold-mosquitto-auth.so, measured the same way: delivered envelopes per second and the latency from
 // publish to delivery (send time travels in the payload's first 8 bytes; one process, one clock).
 #pragma once
 
@@ -47,6 +47,7 @@ double latency_ms(ByteView payload);
 void summarise(Measurement& m, std::vector<double>& latencies_ms, double elapsed_s);
 
 Result<Measurement> run_twofold_relay(const RelayWorkload& w);
-Result<Measurement> run_mosquitto(const RelayWorkload& w);
+// `plugin`: the path of twofold-mosquitto-auth.so to load; empty: mosquitto alone.
+Result<Measurement> run_mosquitto(const RelayWorkload& w, const std::string& plugin);
 
 }  // namespace twofold::bench

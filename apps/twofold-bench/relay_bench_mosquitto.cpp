@@ -1,13 +1,19 @@
 // The mosquitto side of `twofold-bench relay`: the Debian broker on a loopback port with
-// persistence on, N subscribers and one publisher through libmosquitto at QoS 1 over plain TCP.
+// persistence on, N subscribers and one publisher through libmosquitto at QoS 1 over plain TCP,
+// sending real group envelopes (relay_bench_envelopes.h) on a group's topic. Run twice: raw, and
+// with twofold-mosquitto-auth.so deciding every login, subscription, publication and delivery
+// (clients log in with tokens and present GMS-signed statements first). Both runs use the same
+// transport, so their ratio is the plugin's cost; TLS would cost both the same.
 //
 // "Persistence on" for mosquitto means `persistence true` with `autosave_interval 1`: the broker
 // keeps messages in memory, acknowledges QoS 1 (PUBACK) at once, and writes its whole state to
 // mosquitto.db once a second. It does not fsync each message. The relay commits (fsync) every
 // batch before it acknowledges. docs/relay.md says what this means for the comparison.
 #include <fcntl.h>
+#include <pwd.h>
 #include <mosquitto.h>
 #include <signal.h>
+#include <sodium.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,7 +29,10 @@
 #include <mutex>
 #include <thread>
 
+#include "crypto/hex.h"
+#include "mqtt_auth/topics.h"
 #include "relay_bench.h"
+#include "relay_bench_envelopes.h"
 
 extern char** environ;
 
@@ -32,7 +41,8 @@ namespace twofold::bench {
 namespace {
 
 constexpr const char* kBroker = "/usr/sbin/mosquitto";
-constexpr const char* kTopic = "twofold/bench";
+constexpr const char* kBrokerName = "bench.local";
+constexpr std::size_t kGroupIdBytes = 16;
 constexpr int kQos = 1;
 constexpr int kKeepAliveSeconds = 60;
 constexpr auto kStartTimeout = std::chrono::seconds(10);
@@ -73,20 +83,37 @@ class Broker {
         std::error_code ec;
         if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
     }
-    Status start(std::size_t window) {
-        dir_ = std::filesystem::temp_directory_path() / ("twofold-bench-mosquitto-" + std::to_string(::getpid()));
+    // `plugin`: twofold-mosquitto-auth.so trusting `gms_key_hex`; empty: anonymous, no plugin.
+    Status start(std::size_t window, const std::string& plugin, const std::string& gms_key_hex) {
+        static int runs = 0;
+        dir_ = std::filesystem::temp_directory_path() /
+               ("twofold-bench-mosquitto-" + std::to_string(::getpid()) + "-" + std::to_string(++runs));
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
         port = free_port();
         const auto conf = dir_ / "mosquitto.conf";
-        std::ofstream(conf) << "listener " << port << " 127.0.0.1\n"
-                            << "allow_anonymous true\n"
+        std::ofstream out(conf);
+        // mosquitto started as root switches to the user "mosquitto", who could not write here.
+        const passwd* user = ::getpwuid(::getuid());
+        out << "user " << (user ? user->pw_name : "root") << "\n";
+        if (plugin.empty()) {
+            out << "allow_anonymous true\n";
+        } else {
+            out << "allow_anonymous false\nplugin " << plugin << "\nplugin_opt_gms_key " << gms_key_hex
+                << "\nplugin_opt_broker_name " << kBrokerName << "\nplugin_opt_state_file "
+                << (dir_ / "twofold-auth.db").string() << "\n";
+        }
+        out << "listener " << port << " 127.0.0.1\n"
                             << "persistence true\n"
                             << "persistence_location " << dir_.string() << "/\n"
                             << "autosave_interval 1\n"
                             << "max_inflight_messages " << window << "\n"
-                            << "max_queued_messages 0\n"  // unlimited: QoS 1 must not drop
+                            // Never reached in a run (QoS 1 must not drop). Not 0, "unlimited": with
+                            // it mosquitto 2.0.11 disconnects a client whose QoS 1 PUBLISH an ACL
+                            // denies, so a statement presentation would cut the member off.
+                            << "max_queued_messages 1000000\n"
                             << "log_dest none\n";
+        out.close();
         std::string bin = kBroker, c = "-c", path = conf.string();
         char* argv[] = {bin.data(), c.data(), path.data(), nullptr};
         posix_spawn_file_actions_t actions;
@@ -118,10 +145,20 @@ struct Shared {
     std::condition_variable cv;
     std::size_t connected = 0;
     std::size_t subscribed = 0;
+    std::size_t refused = 0;  // subscriptions the broker did not grant
+    std::size_t statements_acked = 0;
     std::size_t in_flight = 0;
     std::uint64_t delivered = 0;
+    std::vector<std::uint64_t> sent_ns;  // by publish index
     std::vector<double> latencies;
     SteadyClock::time_point last_delivery{};
+};
+
+// Each client's own part; its first PUBACK is for its statement (none in the raw run).
+struct ClientState {
+    Shared* shared = nullptr;
+    bool statement_acked = true;
+    ReceiveCounter counter;
 };
 
 struct ClientDeleter {
@@ -129,49 +166,65 @@ struct ClientDeleter {
 };
 using Client = std::unique_ptr<mosquitto, ClientDeleter>;
 
-void on_connect(mosquitto* m, void* user, int rc) {
-    auto* s = static_cast<Shared*>(user);
+void on_connect(mosquitto*, void* user, int rc) {
+    auto& s = *static_cast<ClientState*>(user)->shared;
     if (rc != 0) return;
-    std::lock_guard lock(s->mu);
-    ++s->connected;
-    s->cv.notify_all();
-    (void)m;
+    std::lock_guard lock(s.mu);
+    ++s.connected;
+    s.cv.notify_all();
 }
 
-void on_subscribe(mosquitto*, void* user, int, int, const int*) {
-    auto* s = static_cast<Shared*>(user);
-    std::lock_guard lock(s->mu);
-    ++s->subscribed;
-    s->cv.notify_all();
+void on_subscribe(mosquitto*, void* user, int, int count, const int* granted) {
+    auto& s = *static_cast<ClientState*>(user)->shared;
+    std::lock_guard lock(s.mu);
+    ++s.subscribed;
+    if (count < 1 || granted[0] > 2) ++s.refused;
+    s.cv.notify_all();
 }
 
 void on_message(mosquitto*, void* user, const mosquitto_message* msg) {
-    auto* s = static_cast<Shared*>(user);
-    const double ms = latency_ms(ByteView(static_cast<const std::uint8_t*>(msg->payload),
-                                          static_cast<std::size_t>(msg->payloadlen)));
-    std::lock_guard lock(s->mu);
-    s->latencies.push_back(ms);
-    ++s->delivered;
-    s->last_delivery = SteadyClock::now();
-    s->cv.notify_all();
+    auto& c = *static_cast<ClientState*>(user);
+    const std::uint64_t now = steady_now_ns();
+    // Only this client's network thread touches its counter.
+    const std::int64_t index = c.counter.publish_index(
+        ByteView(static_cast<const std::uint8_t*>(msg->payload), static_cast<std::size_t>(msg->payloadlen)));
+    auto& s = *c.shared;
+    std::lock_guard lock(s.mu);
+    if (index >= 0 && static_cast<std::size_t>(index) < s.sent_ns.size()) {
+        s.latencies.push_back(static_cast<double>(now - s.sent_ns[static_cast<std::size_t>(index)]) / 1e6);
+    }
+    ++s.delivered;
+    s.last_delivery = SteadyClock::now();
+    s.cv.notify_all();
 }
 
 void on_publish(mosquitto*, void* user, int) {
-    auto* s = static_cast<Shared*>(user);
-    std::lock_guard lock(s->mu);
-    --s->in_flight;
-    s->cv.notify_all();
+    auto& c = *static_cast<ClientState*>(user);
+    auto& s = *c.shared;
+    std::lock_guard lock(s.mu);
+    if (!c.statement_acked) {
+        c.statement_acked = true;
+        ++s.statements_acked;
+    } else {
+        --s.in_flight;
+    }
+    s.cv.notify_all();
 }
 
-Result<Client> make_client(Shared& shared, int port, bool subscriber) {
-    Client c(mosquitto_new(nullptr, true, &shared));
+// A raw client (anonymous) or, with `who`, one logged in as that key.
+Result<Client> make_client(ClientState& state, int port, bool subscriber, const BenchIdentity* who) {
+    const std::string id = who ? who->username() : std::string();
+    Client c(mosquitto_new(who ? id.c_str() : nullptr, true, &state));
     if (!c) return make_error(Errc::internal, "mosquitto_new failed");
     mosquitto_connect_callback_set(c.get(), on_connect);
+    mosquitto_publish_callback_set(c.get(), on_publish);
     if (subscriber) {
         mosquitto_subscribe_callback_set(c.get(), on_subscribe);
         mosquitto_message_callback_set(c.get(), on_message);
-    } else {
-        mosquitto_publish_callback_set(c.get(), on_publish);
+    }
+    if (who) {
+        const std::string token = who->token(kBrokerName);
+        mosquitto_username_pw_set(c.get(), id.c_str(), token.c_str());
     }
     if (mosquitto_connect(c.get(), "127.0.0.1", port, kKeepAliveSeconds) != MOSQ_ERR_SUCCESS) {
         return make_error(Errc::unavailable, "cannot connect to mosquitto");
@@ -191,33 +244,67 @@ struct LoopStopper {
     }
 };
 
+template <class Done>
+Status wait(Shared& shared, Done done, const char* what) {
+    std::unique_lock lock(shared.mu);
+    if (!shared.cv.wait_for(lock, kStartTimeout, done)) return make_error(Errc::timeout, what);
+    return {};
+}
+
 }  // namespace
 
-Result<Measurement> run_mosquitto(const RelayWorkload& w) {
+Result<Measurement> run_mosquitto(const RelayWorkload& w, const std::string& plugin) {
+    const bool with_plugin = !plugin.empty();
+    const auto gms = crypto::SigningKey::generate();
+    std::string group(kGroupIdBytes, '\0');
+    randombytes_buf(group.data(), group.size());
+    const std::string topic = mqtt_auth::group_topic(group);
+    std::vector<BenchIdentity> identities(w.members + 1);  // the publisher is the last
+    const EnvelopePool pool(group, identities.back().key, w.msg_bytes);
+
     Broker broker;
-    if (auto s = broker.start(w.window); !s) return s.error();
+    if (auto s = broker.start(w.window, plugin, crypto::to_hex(gms.public_key())); !s) return s.error();
     mosquitto_lib_init();
     Shared shared;
+    shared.sent_ns.reserve(1 << 20);
+    std::vector<std::unique_ptr<ClientState>> states;
     std::vector<Client> clients;
     LoopStopper stopper{clients};
     for (std::size_t i = 0; i <= w.members; ++i) {
-        auto c = make_client(shared, broker.port, i < w.members);
+        states.push_back(std::make_unique<ClientState>());
+        states.back()->shared = &shared;
+        auto c = make_client(*states.back(), broker.port, i < w.members, with_plugin ? &identities[i] : nullptr);
         if (!c) return c.error();
         clients.push_back(std::move(*c));
     }
-    {
-        std::unique_lock lock(shared.mu);
-        if (!shared.cv.wait_for(lock, kStartTimeout, [&] { return shared.connected == clients.size(); })) {
-            return make_error(Errc::timeout, "mosquitto clients did not connect");
+    if (auto s = wait(shared, [&] { return shared.connected == clients.size(); }, "mosquitto clients did not connect");
+        !s) {
+        return s.error();
+    }
+    if (with_plugin) {
+        // Every member presents its statement before it subscribes or publishes.
+        for (std::size_t i = 0; i < clients.size(); ++i) {
+            const std::string statement = identities[i].statement(gms, group);
+            {
+                std::lock_guard lock(shared.mu);
+                states[i]->statement_acked = false;
+            }
+            mosquitto_publish(clients[i].get(), nullptr, mqtt_auth::statement_topic(group).c_str(),
+                              static_cast<int>(statement.size()), statement.data(), kQos, false);
+        }
+        if (auto s = wait(shared, [&] { return shared.statements_acked == clients.size(); },
+                          "statements were not acknowledged");
+            !s) {
+            return s.error();
         }
     }
-    for (std::size_t i = 0; i < w.members; ++i) mosquitto_subscribe(clients[i].get(), nullptr, kTopic, kQos);
-    {
-        std::unique_lock lock(shared.mu);
-        if (!shared.cv.wait_for(lock, kStartTimeout, [&] { return shared.subscribed == w.members; })) {
-            return make_error(Errc::timeout, "mosquitto subscriptions were not acknowledged");
-        }
+    for (std::size_t i = 0; i < w.members; ++i) mosquitto_subscribe(clients[i].get(), nullptr, topic.c_str(), kQos);
+    if (auto s = wait(shared, [&] { return shared.subscribed == w.members; },
+                      "mosquitto subscriptions were not acknowledged");
+        !s) {
+        return s.error();
     }
+    if (shared.refused > 0) return make_error(Errc::forbidden, "the broker refused the group subscriptions");
     mosquitto* publisher = clients.back().get();
     Measurement result;
     const auto first = SteadyClock::now();
@@ -227,10 +314,11 @@ Result<Measurement> run_mosquitto(const RelayWorkload& w) {
             std::unique_lock lock(shared.mu);
             shared.cv.wait(lock, [&] { return shared.in_flight < w.window; });
             ++shared.in_flight;
+            shared.sent_ns.push_back(steady_now_ns());
         }
-        const Bytes payload = stamped_payload(w.msg_bytes);
-        if (mosquitto_publish(publisher, nullptr, kTopic, static_cast<int>(payload.size()), payload.data(), kQos,
-                              false) != MOSQ_ERR_SUCCESS) {
+        const std::string& envelope = pool.for_publish(result.published);
+        if (mosquitto_publish(publisher, nullptr, topic.c_str(), static_cast<int>(envelope.size()), envelope.data(),
+                              kQos, false) != MOSQ_ERR_SUCCESS) {
             return make_error(Errc::unavailable, "mosquitto_publish failed");
         }
         ++result.published;
@@ -241,6 +329,10 @@ Result<Measurement> run_mosquitto(const RelayWorkload& w) {
     const double elapsed = std::chrono::duration<double>(shared.last_delivery - first).count();
     lock.unlock();
     summarise(result, latencies, elapsed);
+    if (result.delivered < result.published * w.members) {
+        return make_error(Errc::timeout, std::to_string(result.published * w.members - result.delivered) +
+                                             " deliveries missing after the drain");
+    }
     return result;
 }
 

@@ -9,9 +9,10 @@
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "crypto/hex.h"
-#include "gms/sqlite_store.h"
+#include "gms_server/open_store.h"
 #include "gms_server/service.h"
 #include "lan/session.h"
+#include "pg/connection_string.h"
 #include "turn_options.h"
 
 namespace {
@@ -65,11 +66,13 @@ int info(const std::filesystem::path& data_dir, bool json) {
     return kExitOk;
 }
 
-int groups(const std::filesystem::path& data_dir, bool json) {
-    if (!std::filesystem::exists(data_dir / "gms.db")) return fail("no GMS data in " + data_dir.string());
-    auto store = twofold::gms::SqliteStore::open(data_dir);
+int groups(const std::filesystem::path& data_dir, const std::string& store_url, bool json) {
+    if (store_url.empty() && !std::filesystem::exists(data_dir / "gms.db")) {
+        return fail("no GMS data in " + data_dir.string());
+    }
+    auto store = twofold::gms::open_store(store_url, data_dir);
     if (!store) return fail(store.error().message);
-    auto rows = store->group_table();
+    auto rows = (*store)->group_table();
     if (!rows) return fail(rows.error().message);
     if (json) {
         std::cout << "[";
@@ -111,7 +114,11 @@ int main(int argc, char** argv) {
     std::uint64_t idle_timeout_s = 300;
     double frame_timeout_s = 10;
     double auth_timeout_s = 10;
-    app.add_option("--data", data_dir, "data directory (created on first start)")->required();
+    app.add_option("--data", data_dir, "data directory (created on first start): keys, and the SQLite store")
+        ->required();
+    app.add_option("--store", options.store,
+                   "postgresql://user[:password]@host[:port]/database to keep the state in PostgreSQL "
+                   "(default: SQLite in --data)");
     app.add_option("--listen", listen, "HOST:PORT to serve on")->capture_default_str();
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
     std::string relay;
@@ -176,8 +183,11 @@ int main(int argc, char** argv) {
 
     options.data_dir = data_dir;
     if (info_cmd->parsed()) return info(options.data_dir, json);
-    if (groups_cmd->parsed()) return groups(options.data_dir, json);
+    if (groups_cmd->parsed()) return groups(options.data_dir, options.store, json);
 
+    if (!options.store.empty() && !twofold::pg::is_postgres_url(options.store)) {
+        return fail("--store: expected postgresql://user@host/database, got something else", kExitUsage);
+    }
     auto endpoint = twofold::net::parse_endpoint(listen, "--listen");
     if (!endpoint) return fail(endpoint.error().message, kExitUsage);
     options.listen = *endpoint;

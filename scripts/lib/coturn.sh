@@ -3,12 +3,15 @@
 # Sourced:  coturn_start DIR IP PORT SECRET_FILE [PREFIX...]   start, wait until it listens
 #           coturn_stop DIR                                    stop it (SIGTERM, then SIGKILL)
 #   PREFIX runs it elsewhere, e.g. `ip netns exec NS`. The pid is kept in DIR/coturn.pid.
+#   COTURN_EXTRA_IP=IP also answers STUN there (the NAT lab's mapping check needs two servers).
 # Run:      bash coturn.sh config DIR IP PORT SECRET_FILE      only write DIR/turnserver.conf
 #   (tests/support/coturn_server.h starts turnserver itself, so it dies with the test).
 #
 # The configuration: UDP only on IP:PORT, relay addresses on IP, TURN REST API credentials
 # (use-auth-secret: the GMS signs "<expiry>:<account>" with the same secret), no CLI, no TLS
-# (the TURN hop carries Noise-encrypted bytes only), no multicast peers, its log and its SQLite
+# (the TURN hop carries Noise-encrypted bytes only), no multicast or private (RFC 1918) peers —
+# a member cannot use the relay to reach the TURN server's own network, and a permission for a
+# peer's LAN address is refused at once instead of breaking the session —, its log and its SQLite
 # file in DIR. The secret is copied from SECRET_FILE into the configuration (mode 600): coturn
 # reads static-auth-secret from its configuration only.
 
@@ -18,7 +21,8 @@ coturn_write_config() {
     secret=$(head -n1 "$secret_file" | tr -d '\r')  # its first line, as twofold-gms reads it
     [ -n "$secret" ] || { echo "coturn: the secret file $secret_file is empty" >&2; return 1; }
     (umask 077 && cat >"$dir/turnserver.conf" <<CONF
-listening-ip=$ip
+listening-ip=$ip${COTURN_EXTRA_IP:+
+listening-ip=$COTURN_EXTRA_IP}
 relay-ip=$ip
 listening-port=$port
 use-auth-secret
@@ -31,6 +35,9 @@ no-dtls
 no-tcp
 no-tcp-relay
 no-multicast-peers
+denied-peer-ip=10.0.0.0-10.255.255.255
+denied-peer-ip=172.16.0.0-172.31.255.255
+denied-peer-ip=192.168.0.0-192.168.255.255
 no-software-attribute
 log-file=$dir/turnserver.log
 simple-log

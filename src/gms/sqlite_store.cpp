@@ -2,10 +2,7 @@
 
 #include <algorithm>
 
-#include "crypto/aead.h"
 #include "crypto/hex.h"
-#include "crypto/random.h"
-#include "store/key_file.h"
 
 namespace twofold::gms {
 
@@ -58,17 +55,6 @@ UPDATE members SET member_since = (SELECT membership_epoch FROM groups WHERE gro
 )sql"},
 };
 
-constexpr std::string_view kKeysLabel = "twofold/v1 gms group keys";
-
-// Associated data binds a sealed blob to its group and epoch: rows cannot be swapped.
-Bytes keys_ad(const GroupId& id, std::uint64_t epoch) {
-    Bytes ad(kKeysLabel.begin(), kKeysLabel.end());
-    ad.push_back(0);
-    append(ad, id);
-    for (int shift = 56; shift >= 0; shift -= 8) ad.push_back(static_cast<std::uint8_t>(epoch >> shift));
-    return ad;
-}
-
 std::int64_t as_int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
 }  // namespace
@@ -85,43 +71,17 @@ struct SqliteStore::Statements {
     store::Statement prune_claims;
 };
 
-SqliteStore::SqliteStore(store::Database db, crypto::SecretBuffer storage_key)
-    : db_(std::move(db)), storage_key_(std::move(storage_key)) {}
+SqliteStore::SqliteStore(store::Database db, KeySealer sealer) : db_(std::move(db)), sealer_(std::move(sealer)) {}
 SqliteStore::SqliteStore(SqliteStore&&) noexcept = default;
 SqliteStore& SqliteStore::operator=(SqliteStore&&) noexcept = default;
 SqliteStore::~SqliteStore() = default;
 
 Result<SqliteStore> SqliteStore::open(const std::filesystem::path& data_dir) {
-    auto key = store::load_or_create_key_file(data_dir / "storage.key", crypto::kAeadKeyBytes);
-    if (!key) return key.error();
+    auto sealer = KeySealer::open(data_dir);
+    if (!sealer) return sealer.error();
     auto db = store::Database::open(data_dir / "gms.db", kMigrations);
     if (!db) return db.error();
-    return SqliteStore(std::move(*db), std::move(*key));
-}
-
-Bytes SqliteStore::seal_keys(const GroupRow& row) {
-    row.keys->serialise_into(scratch_);
-    const auto nonce = crypto::random_array<crypto::kAeadNonceBytes>();
-    Bytes out(nonce.begin(), nonce.end());
-    out.resize(nonce.size() + scratch_.size() + crypto::kAeadTagBytes);
-    const Status s = crypto::aead_encrypt(storage_key_.span(), nonce, scratch_.span(), keys_ad(row.id, row.rn2_epoch),
-                                          MutableByteView(out).subspan(nonce.size()));
-    (void)s;  // sizes are fixed above
-    return out;
-}
-
-Result<GroupKeys> SqliteStore::open_keys(const GroupId& id, std::uint64_t rn2_epoch, ByteView sealed) {
-    if (sealed.size() < crypto::kAeadNonceBytes + crypto::kAeadTagBytes) {
-        return make_error(Errc::malformed, "stored group keys are truncated");
-    }
-    crypto::SecretBuffer plain(sealed.size() - crypto::kAeadNonceBytes - crypto::kAeadTagBytes);
-    if (auto s =
-            crypto::aead_decrypt(storage_key_.span(), sealed.first(crypto::kAeadNonceBytes),
-                                 sealed.subspan(crypto::kAeadNonceBytes), keys_ad(id, rn2_epoch), plain.mutable_span());
-        !s) {
-        return make_error(Errc::auth_failed, "stored group keys do not open with storage.key (wrong key file?)");
-    }
-    return GroupKeys::parse(plain.span());
+    return SqliteStore(std::move(*db), std::move(*sealer));
 }
 
 Result<State> SqliteStore::load() {
@@ -167,7 +127,7 @@ Result<State> SqliteStore::load() {
         g.membership_epoch = static_cast<std::uint64_t>(groups->column_int(4));
         g.rn1_generation = static_cast<std::uint64_t>(groups->column_int(5));
         const auto rn2_epoch = static_cast<std::uint64_t>(groups->column_int(6));
-        auto keys = open_keys(g.id, rn2_epoch, groups->column_blob(7));
+        auto keys = sealer_.open(g.id, rn2_epoch, groups->column_blob(7));
         if (!keys) return make_error(keys.error().code, "group " + crypto::to_hex(g.id) + ": " + keys.error().message);
         g.keys = std::move(*keys);
         members->bind(1, ByteView(g.id));
@@ -203,15 +163,7 @@ Status SqliteStore::load_claims(store::Statement& claims, Group& g) {
     return {};
 }
 
-void SqliteStore::seal(Journal& j) {
-    for (GroupRow& g : j.groups) {
-        if (g.keys == nullptr) continue;
-        g.sealed_keys = seal_keys(g);
-        g.keys = nullptr;
-    }
-}
-
-Status SqliteStore::commit(const Journal& j) { return commit(std::span<const Journal>(&j, 1)); }
+void SqliteStore::seal(Journal& j) { sealer_.seal_journal(j); }
 
 Status SqliteStore::commit(std::span<const Journal> journals) {
     if (std::all_of(journals.begin(), journals.end(), [](const Journal& j) { return j.empty(); })) return {};
@@ -279,7 +231,7 @@ Status SqliteStore::apply(const Journal& j) {
         if (auto s = del_group.bind(1, ByteView(gid)).run(); !s) return fail(s.error());
     }
     for (const GroupRow& g : j.groups) {
-        const Bytes sealed = g.keys != nullptr ? seal_keys(g) : g.sealed_keys;
+        const Bytes sealed = sealer_.sealed(g);
         if (auto s = put_group.bind(1, ByteView(g.id))
                          .bind(2, std::int64_t{g.policy.rn2_interval_seconds})
                          .bind(3, std::int64_t{g.policy.max_members})

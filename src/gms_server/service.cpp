@@ -11,8 +11,8 @@
 #include <unordered_map>
 
 #include "crypto/hex.h"
-#include "gms/sqlite_store.h"
 #include "gms_server/lan_publisher.h"
+#include "gms_server/open_store.h"
 #include "gms_server/relay_publisher.h"
 #include "net/tls_identity.h"
 #include "store/key_file.h"
@@ -85,7 +85,7 @@ Result<Identity> load_or_create_identity(const std::filesystem::path& data_dir) 
 struct detail::ServiceState {
     ServiceOptions options;
     Identity identity;
-    SqliteStore store;
+    std::unique_ptr<Store> store;
     GmsCore core;
     std::unique_ptr<net::TlsServer> server;
     std::unordered_map<ClientId, net::Connection*> connections;
@@ -115,7 +115,7 @@ struct detail::ServiceState {
     std::atomic<bool> commit_failed{false};        // set under mutex; flush re-checks it there
     std::thread committer;
 
-    ServiceState(ServiceOptions o, Identity id, SqliteStore s, GmsCore c)
+    ServiceState(ServiceOptions o, Identity id, std::unique_ptr<Store> s, GmsCore c)
         : options(std::move(o)), identity(std::move(id)), store(std::move(s)), core(std::move(c)) {}
     ~ServiceState() { stop_committer(); }
     ServiceState(const ServiceState&) = delete;
@@ -139,7 +139,7 @@ struct detail::ServiceState {
             if (publisher || lan) outbox.push_back(Outgoing{kRelayTopic, std::move(signed_rekey)});
         }
         if (journal.empty() && outbox.empty()) return;
-        store.seal(journal);  // reads the core's keys here, on the server thread
+        store->seal(journal);  // reads the core's keys here, on the server thread
         {
             const std::lock_guard lock(mutex);
             if (commit_failed) {
@@ -173,7 +173,7 @@ struct detail::ServiceState {
             std::vector<Journal> journals;
             journals.reserve(work.size());
             for (Batch& b : work) journals.push_back(std::move(b.journal));
-            const Status s = store.commit(journals);
+            const Status s = store->commit(journals);
             lock.lock();
             committing = false;
             if (!s) {
@@ -370,11 +370,12 @@ Service::~Service() = default;
 Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
     auto keys = load_or_create_keys(options.data_dir);
     if (!keys) return keys.error();
-    auto store = SqliteStore::open(options.data_dir);
+    auto store = open_store(options.store, options.data_dir);
     if (!store) return store.error();
-    auto loaded = store->load();
+    auto loaded = (*store)->load();
     if (!loaded) return loaded.error();
-    spdlog::info("loaded {} accounts and {} groups", loaded->accounts.size(), loaded->groups.size());
+    spdlog::info("loaded {} accounts and {} groups from {}", loaded->accounts.size(), loaded->groups.size(),
+                 describe_store(options.store, options.data_dir));
 
     const Identity identity = identity_of(*keys);
     std::unique_ptr<RelayPublisher> publisher;
@@ -426,7 +427,7 @@ Status Service::run() {
     }
     // Connections closed while stopping: record their members as offline. Nothing else is left to
     // commit (on_stop flushed the last batch), and nobody is left to answer.
-    if (const Status c = state_->store.commit(state_->core.take_journal()); !c) {
+    if (const Status c = state_->store->commit(state_->core.take_journal()); !c) {
         spdlog::error("final commit failed: {}", c.error().message);
     }
     return s;

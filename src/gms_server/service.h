@@ -1,4 +1,4 @@
-// twofold-gms as a library: the pure GmsCore behind a TLS server and a SQLite store, with group
+// twofold-gms as a library: the pure GmsCore behind a TLS server and a store (SQLite or PostgreSQL, gms/store.h), with group
 // commit. Frames read in one pass over the ready connections are handled, their membership
 // changes applied (one rekey per group), the journal committed with one fsync (on a commit
 // thread, in batch order, while the server thread handles the next batch), and only then are
@@ -20,7 +20,8 @@
 namespace twofold::gms {
 
 struct ServiceOptions {
-    std::filesystem::path data_dir;
+    std::filesystem::path data_dir;  // keys (TLS, signing, storage) and, by default, the SQLite store
+    std::string store;               // empty: SQLite in data_dir; or a postgresql:// URL (open_store.h)
     net::Endpoint listen;
     Config core;
     crypto::PwhashLimits password_limits = crypto::PwhashLimits::interactive();

@@ -38,7 +38,12 @@ Status Member::Impl::take_rekey(const v1::SignedRekey& signed_rekey, const std::
     if (it == groups_.end()) return {};  // a group this member did not ask to join
     Group& g = it->second;
     if (g.info.state() == v1::LocalGroup::STATE_REMOVED) return {};
-    const std::uint64_t held = g.keys && g.keys->path() ? g.keys->path()->epoch() : 0;
+    member::HeldEpochs held;
+    if (g.keys && g.keys->path()) {
+        held.newest = g.keys->path()->epoch();
+        const auto& rn2s = g.keys->old_rn2s();
+        held.oldest = rn2s.empty() ? held.newest : std::min(held.newest, rn2s.begin()->first);
+    }
     auto use = member::accept_rekey(signed_rekey, gms_key_, group_id, held);
     if (!use) {
         refuse(group_label(g), std::string("rekey by ") + path, use.error());

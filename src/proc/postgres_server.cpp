@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -185,7 +186,8 @@ PostgresServer& PostgresServer::operator=(PostgresServer&& o) noexcept {
 PostgresServer::~PostgresServer() { cleanup(); }
 
 void PostgresServer::cleanup() {
-    if (postmaster_ > 0 && !stop(StopMode::fast)) kill();
+    // The data is thrown away: no shutdown checkpoint to wait for.
+    if (postmaster_ > 0 && !stop(StopMode::immediate)) kill();
     if (!dir_.empty()) {
         std::error_code ec;
         std::filesystem::remove_all(dir_, ec);
@@ -247,24 +249,8 @@ Status PostgresServer::init(Options options) {
     watcher_fd_ = pipe_fds[1];
     if (watcher_ < 0) return make_error(Errc::internal, "fork: " + std::string(std::strerror(errno)));
 
-    std::vector<std::string> initdb = {std::string(kBinDir) + "initdb", "-D", (dir_ / "data").string(),
-                                       "-U", user_, "--auth-local=trust", "--auth-host=scram-sha-256",
-                                       "--encoding=UTF8", "--locale=C",
-                                       // initdb's own fsync of the fresh cluster only guards against a
-                                       // machine crash during set-up; the server runs with fsync on.
-                                       "--no-sync", "--no-instructions"};
-    if (tcp_) {
-        unsigned char raw[18];
-        randombytes_buf(raw, sizeof raw);
-        for (unsigned char c : raw) password_ += "0123456789abcdef"[c & 15];
-        const auto pwfile = dir_ / "password";
-        std::ofstream(pwfile) << password_ << "\n";
-        (void)!::chown(pwfile.c_str(), uid_, gid_);
-        initdb.push_back("--pwfile=" + pwfile.string());
-    }
-    const auto log = dir_ / "initdb.log";
-    if (run_to_end({initdb, log, dir_, drop_privileges_, uid_, gid_}) != 0) return failure("initdb failed", log);
-    std::filesystem::remove(dir_ / "password");
+    const auto data = dir_ / "data";
+    if (auto s = options.template_dir.empty() ? initdb(data, /*small=*/false) : copy_template(options.template_dir); !s) return s;
 
     port_ = tcp_ ? free_loopback_port() : 5432;  // without TCP the port only names the socket
     Status started = run_server();
@@ -272,7 +258,59 @@ Status PostgresServer::init(Options options) {
         port_ = free_loopback_port();  // another process took the port meanwhile
         started = run_server();
     }
-    return started;
+    if (!started || !tcp_) return started;
+    unsigned char raw[18];
+    randombytes_buf(raw, sizeof raw);
+    for (unsigned char c : raw) password_ += "0123456789abcdef"[c & 15];
+    return execute("postgres", "ALTER USER " + user_ + " PASSWORD '" + password_ + "'");
+}
+
+Status PostgresServer::initdb(const std::filesystem::path& data, bool small) {
+    std::vector<std::string> argv = {std::string(kBinDir) + "initdb", "-D", data.string(), "-U", user_,
+                                           "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8",
+                                           "--locale=C",
+                                           // initdb's own fsync of the fresh cluster only guards against a
+                                           // machine crash during set-up; the server runs with fsync on.
+                                           "--no-sync", "--no-instructions"};
+    // A template is copied for every test case: 1 MB WAL segments instead of 16 MB keep the copy
+    // small. Settings that matter for durability are not touched.
+    if (small) argv.push_back("--wal-segsize=1");
+    const auto log = dir_ / "initdb.log";
+    if (run_to_end({argv, log, dir_, drop_privileges_, uid_, gid_}) != 0) return failure("initdb failed", log);
+    return {};
+}
+
+Status PostgresServer::copy_template(const std::filesystem::path& template_dir) {
+    const auto data = dir_ / "data";
+    const auto log = dir_ / "copy.log";
+    std::error_code ec;
+    std::filesystem::create_directories(template_dir.parent_path(), ec);
+    const std::string lock_path = template_dir.string() + ".lock";
+    const int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+        if (lock >= 0) ::close(lock);
+        return make_error(Errc::internal, "cannot lock " + lock_path);
+    }
+    Status made;
+    if (!std::filesystem::exists(template_dir)) {
+        // Made here, copied there, renamed: a template that exists is complete.
+        const auto partial = template_dir.string() + ".partial";
+        std::filesystem::remove_all(partial, ec);
+        made = initdb(data, /*small=*/true);
+        if (made && run_to_end({{"/bin/cp", "-a", data.string(), partial}, log, dir_, false, 0, 0}) != 0) {
+            made = failure("cannot copy the fresh cluster to " + partial, log);
+        }
+        if (made) std::filesystem::rename(partial, template_dir, ec);
+        if (made && ec) made = make_error(Errc::internal, "cannot rename " + partial + ": " + ec.message());
+        ::close(lock);
+        return made;  // this server runs on the cluster initdb just made
+    }
+    ::close(lock);  // a complete template is only ever read
+    // cp -a keeps the owner (the server's user) and the 0700 mode the server insists on.
+    if (run_to_end({{"/bin/cp", "-a", template_dir.string(), data.string()}, log, dir_, false, 0, 0}) != 0) {
+        return failure("cannot copy " + template_dir.string(), log);
+    }
+    return {};
 }
 
 Status PostgresServer::run_server() {
@@ -359,6 +397,7 @@ Status PostgresServer::execute(const std::string& database, const std::string& s
         PQfinish(conn);
         return make_error(Errc::unavailable, "connect to " + database + ": " + message);
     }
+    PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
     PGresult* res = PQexec(conn, sql.c_str());
     const auto st = PQresultStatus(res);
     Status out;

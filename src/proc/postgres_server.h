@@ -26,6 +26,10 @@ class PostgresServer {
   public:
     struct Options {
         bool tcp = false;  // also listen on 127.0.0.1:<random port>, password authentication
+        // A fresh cluster kept here (made by the first process that needs it, under a lock) and
+        // copied for each server: much faster than initdb for test binaries whose every case is
+        // its own process. Empty: initdb each time.
+        std::filesystem::path template_dir;
     };
 
     // initdb and start. Takes a second or two.
@@ -69,6 +73,8 @@ class PostgresServer {
   private:
     PostgresServer() = default;
     Status init(Options options);
+    Status initdb(const std::filesystem::path& data, bool small);
+    Status copy_template(const std::filesystem::path& template_dir);
     Status run_server();
     void cleanup();
 

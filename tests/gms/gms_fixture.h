@@ -1,10 +1,12 @@
-// A GMS on loopback in this process (real TLS, real SQLite in a temporary directory), and
-// members that talk to it through the blocking client.
+// A GMS on loopback in this process (real TLS, a real store: SQLite in a temporary directory or
+// a fresh PostgreSQL database, the fixture's parameter), and members that talk to it through the
+// blocking client.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -12,7 +14,9 @@
 #include "crypto/random.h"
 #include "crypto/sign.h"
 #include "gms_client/client.h"
+#include "gms_server/open_store.h"
 #include "gms_server/service.h"
+#include "stores.h"
 
 namespace twofold::gms::testing {
 
@@ -24,12 +28,13 @@ struct Member {
     std::unique_ptr<GmsClient> client;
 };
 
-class GmsFixture : public ::testing::Test {
+class GmsFixture : public ::testing::TestWithParam<StoreKind> {
   protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("twofold-gms-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        store_ = new_store(GetParam());
+        std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+        std::replace(name.begin(), name.end(), '/', '-');  // "Case/sqlite": one directory
+        dir_ = std::filesystem::temp_directory_path() / ("twofold-gms-" + std::to_string(::getpid()) + "-" + name);
         std::filesystem::remove_all(dir_);
         start();
     }
@@ -41,6 +46,7 @@ class GmsFixture : public ::testing::Test {
     virtual ServiceOptions options() {
         ServiceOptions o;
         o.data_dir = dir_;
+        o.store = store_;
         o.listen = net::Endpoint{"127.0.0.1", port_};
         o.password_limits = crypto::PwhashLimits::minimum();
         o.renewal_tick = 50ms;
@@ -51,7 +57,8 @@ class GmsFixture : public ::testing::Test {
         auto service = Service::open(options());
         ASSERT_TRUE(service.ok()) << service.error().message;
         service_ = std::move(*service);
-        ASSERT_TRUE(service_->bind().ok());
+        const Status bound = service_->bind();
+        ASSERT_TRUE(bound.ok()) << bound.error().message;
         port_ = service_->bound_port();
         thread_ = std::thread([this] { (void)service_->run(); });
     }
@@ -94,6 +101,7 @@ class GmsFixture : public ::testing::Test {
     }
 
     std::filesystem::path dir_;
+    std::string store_;  // ServiceOptions::store: "" for SQLite in dir_
     std::uint16_t port_ = 0;
     std::unique_ptr<Service> service_;
     std::thread thread_;

@@ -29,8 +29,9 @@ class GmsMalformed : public GmsFixture {
     }
     int probes_ = 0;
 };
+TWOFOLD_ON_EVERY_STORE(GmsMalformed);
 
-TEST_F(GmsMalformed, GarbageAfterTheHandshakeIsMalformedAndKeepsTheConnection) {
+TEST_P(GmsMalformed, GarbageAfterTheHandshakeIsMalformedAndKeepsTheConnection) {
     auto c = connect();
     const Bytes garbage = {0xff, 0xff, 0xff, 0x01, 0x02};
     ASSERT_TRUE(c->transport().send(garbage).ok());
@@ -43,7 +44,7 @@ TEST_F(GmsMalformed, GarbageAfterTheHandshakeIsMalformedAndKeepsTheConnection) {
     expect_still_serving();
 }
 
-TEST_F(GmsMalformed, OversizedFrameIsTooLargeThenClosed) {
+TEST_P(GmsMalformed, OversizedFrameIsTooLargeThenClosed) {
     auto c = connect();
     const Bytes header = {0x7f, 0x00, 0x00, 0x00};
     ASSERT_TRUE(c->transport().send_raw(header).ok());
@@ -54,7 +55,7 @@ TEST_F(GmsMalformed, OversizedFrameIsTooLargeThenClosed) {
     expect_still_serving();
 }
 
-TEST_F(GmsMalformed, TruncatedFrameThenHangupDoesNotDisturbOthers) {
+TEST_P(GmsMalformed, TruncatedFrameThenHangupDoesNotDisturbOthers) {
     auto c = connect();
     const Bytes partial = {0x00, 0x00, 0x01, 0x00, 0x0a, 0x0b};
     ASSERT_TRUE(c->transport().send_raw(partial).ok());
@@ -62,7 +63,7 @@ TEST_F(GmsMalformed, TruncatedFrameThenHangupDoesNotDisturbOthers) {
     expect_still_serving();
 }
 
-TEST_F(GmsMalformed, WrongMessageTypeAndBadFieldsAreNamed) {
+TEST_P(GmsMalformed, WrongMessageTypeAndBadFieldsAreNamed) {
     auto c = connect();
     v1::GmsRequest empty;
     empty.set_request_id(5);
@@ -91,7 +92,7 @@ TEST_F(GmsMalformed, WrongMessageTypeAndBadFieldsAreNamed) {
     expect_still_serving();
 }
 
-TEST_F(GmsMalformed, ReplayedChangesAreRefused) {
+TEST_P(GmsMalformed, ReplayedChangesAreRefused) {
     Member alice = member("alice");
     member("bob");
     const Bytes gid = new_group_id();
@@ -109,7 +110,7 @@ TEST_F(GmsMalformed, ReplayedChangesAreRefused) {
     EXPECT_FALSE(alice.client->create_group(gid, {}).ok());
 }
 
-TEST_F(GmsMalformed, RequestFloodIsRateLimitedPerAccount) {
+TEST_P(GmsMalformed, RequestFloodIsRateLimitedPerAccount) {
     Member alice = member("alice");
     int limited = 0;
     for (int i = 0; i < 200 && limited == 0; ++i) {

@@ -12,6 +12,7 @@
 #include "member_keys.h"
 #include "net/endpoint.h"
 #include "proc/child_process.h"
+#include "stores.h"
 
 namespace twofold::gms::testing {
 namespace {
@@ -27,11 +28,30 @@ struct RunningGms {
     std::string signing_key;
 };
 
-RunningGms start_gms(const std::filesystem::path& dir, std::uint16_t port) {
+// Each case once per store (stores.h): `store_` is "" (SQLite in the data directory) or a fresh
+// PostgreSQL database's URL, passed as --store.
+class GmsBinary : public ::testing::TestWithParam<StoreKind> {
+  protected:
+    void SetUp() override { store_ = new_store(GetParam()); }
+    // " --store URL" for the operator's commands, or nothing.
+    std::string store_flag() const { return store_.empty() ? "" : " --store '" + store_ + "'"; }
+    std::string store_;
+};
+class GmsCrash : public GmsBinary {};
+class GmsProcess : public GmsBinary {};
+TWOFOLD_ON_EVERY_STORE(GmsCrash);
+TWOFOLD_ON_EVERY_STORE(GmsProcess);
+
+RunningGms start_gms(const std::filesystem::path& dir, std::uint16_t port, const std::string& store) {
     RunningGms g;
-    g.process = std::make_unique<ChildProcess>(std::vector<std::string>{
-        TWOFOLD_GMS_BINARY, "--data", dir.string(), "--listen", "127.0.0.1:" + std::to_string(port),
-        "--password-hashing", "minimum", "--log-level", "warn"});
+    std::vector<std::string> argv = {TWOFOLD_GMS_BINARY, "--data", dir.string(), "--listen",
+                                     "127.0.0.1:" + std::to_string(port), "--password-hashing", "minimum",
+                                     "--log-level", "warn"};
+    if (!store.empty()) {
+        argv.push_back("--store");
+        argv.push_back(store);
+    }
+    g.process = std::make_unique<ChildProcess>(argv);
     const std::string line = g.process->first_line();
     auto ep = net::parse_endpoint(word_after(line, "on"), "listen line");
     if (ep) g.endpoint = *ep;
@@ -40,10 +60,10 @@ RunningGms start_gms(const std::filesystem::path& dir, std::uint16_t port) {
     return g;
 }
 
-TEST(GmsCrash, KillNineDuringABurstLosesNothingAcknowledged) {
+TEST_P(GmsCrash, KillNineDuringABurstLosesNothingAcknowledged) {
     const auto dir = std::filesystem::temp_directory_path() / ("twofold-gms-crash-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
-    RunningGms gms = start_gms(dir, 0);
+    RunningGms gms = start_gms(dir, 0, store_);
     ASSERT_FALSE(gms.fingerprint.empty()) << "twofold-gms did not start";
 
     // An owner and a pool of accounts to add and remove.
@@ -84,7 +104,7 @@ TEST(GmsCrash, KillNineDuringABurstLosesNothingAcknowledged) {
     burst.join();
     ASSERT_GT(last_epoch, 1u) << "the burst made no change before the kill";
 
-    RunningGms again = start_gms(dir, 0);
+    RunningGms again = start_gms(dir, 0, store_);
     ASSERT_EQ(again.fingerprint, gms.fingerprint);
     auto after = GmsClient::connect(again.endpoint, again.fingerprint);
     ASSERT_TRUE(after.ok());
@@ -143,10 +163,10 @@ std::string run_command(const std::string& cmd) {
     return out;
 }
 
-TEST(GmsProcess, SigtermExitsCleanlyAndTheOperatorSeesTheGroupTable) {
+TEST_P(GmsProcess, SigtermExitsCleanlyAndTheOperatorSeesTheGroupTable) {
     const auto dir = std::filesystem::temp_directory_path() / ("twofold-gms-term-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
-    RunningGms gms = start_gms(dir, 0);
+    RunningGms gms = start_gms(dir, 0, store_);
     ASSERT_FALSE(gms.fingerprint.empty());
 
     auto alice_key = crypto::SigningKey::generate();
@@ -163,7 +183,7 @@ TEST(GmsProcess, SigtermExitsCleanlyAndTheOperatorSeesTheGroupTable) {
 
     // While alice is connected she shows as online.
     const std::string binary = TWOFOLD_GMS_BINARY;
-    const std::string online = run_command(binary + " groups --data " + dir.string() + " --json");
+    const std::string online = run_command(binary + " groups --data " + dir.string() + store_flag() + " --json");
     EXPECT_NE(online.find("\"member\":\"alice\",\"online\":true,\"acknowledged_epoch\":2"), std::string::npos)
         << online;
 
@@ -171,14 +191,14 @@ TEST(GmsProcess, SigtermExitsCleanlyAndTheOperatorSeesTheGroupTable) {
     ASSERT_TRUE(WIFEXITED(status)) << "twofold-gms did not exit on SIGTERM";
     EXPECT_EQ(WEXITSTATUS(status), 0);
 
-    const std::string table = run_command(binary + " groups --data " + dir.string() + " --json");
+    const std::string table = run_command(binary + " groups --data " + dir.string() + store_flag() + " --json");
     EXPECT_NE(table.find("\"group\":\"" + crypto::to_hex(gid) + "\""), std::string::npos) << table;
     EXPECT_NE(table.find("\"member\":\"bob\",\"online\":false,\"acknowledged_epoch\":0,\"rn2_epoch\":2,"
                          "\"may_invite\":true,\"may_remove\":false"),
               std::string::npos)
         << table;
     EXPECT_NE(table.find("\"member\":\"alice\",\"online\":false"), std::string::npos) << table;
-    const std::string text = run_command(binary + " groups --data " + dir.string());
+    const std::string text = run_command(binary + " groups --data " + dir.string() + store_flag());
     EXPECT_NE(text.find("bob"), std::string::npos);
 
     const std::string info = run_command(binary + " info --data " + dir.string() + " --json");

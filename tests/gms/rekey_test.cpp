@@ -9,6 +9,7 @@ namespace twofold::gms::testing {
 namespace {
 
 class GmsRekeys : public GmsFixture {};
+TWOFOLD_ON_EVERY_STORE(GmsRekeys);
 
 // Reads pushes until one of `kind` for this group arrives.
 v1::GmsResponse next_of(GmsClient& c, bool (v1::GmsResponse::*kind)() const) {
@@ -22,7 +23,7 @@ v1::GmsResponse next_of(GmsClient& c, bool (v1::GmsResponse::*kind)() const) {
     return {};
 }
 
-TEST_F(GmsRekeys, MembersConvergeThroughJoinsRemovalsAndRenewals) {
+TEST_P(GmsRekeys, MembersConvergeThroughJoinsRemovalsAndRenewals) {
     Member alice = member("alice");
     Member bob = member("bob");
     Member carol = member("carol");
@@ -69,7 +70,7 @@ TEST_F(GmsRekeys, MembersConvergeThroughJoinsRemovalsAndRenewals) {
     EXPECT_EQ(*alice.client->acknowledge(gid, a->epoch()), a->epoch());
 }
 
-TEST_F(GmsRekeys, TimedRenewalIsOneWrapPushedToMembers) {
+TEST_P(GmsRekeys, TimedRenewalIsOneWrapPushedToMembers) {
     Member alice = member("alice");
     const Bytes gid = new_group_id();
     v1::GroupPolicy policy;
@@ -87,7 +88,7 @@ TEST_F(GmsRekeys, TimedRenewalIsOneWrapPushedToMembers) {
     EXPECT_EQ(a->epoch(), before + 1);
 }
 
-TEST_F(GmsRekeys, OfflineMemberCatchesUpWithAnInquiry) {
+TEST_P(GmsRekeys, OfflineMemberCatchesUpWithAnInquiry) {
     Member alice = member("alice");
     Member bob = member("bob");
     const Bytes gid = new_group_id();
@@ -113,7 +114,7 @@ TEST_F(GmsRekeys, OfflineMemberCatchesUpWithAnInquiry) {
     EXPECT_EQ(caught_up->epoch(), login->groups(0).rn2_epoch());
 }
 
-TEST_F(GmsRekeys, ChangesThatArriveTogetherShareOneRekey) {
+TEST_P(GmsRekeys, ChangesThatArriveTogetherShareOneRekey) {
     Member owner = member("owner");
     const Bytes gid = new_group_id();
     ASSERT_TRUE(owner.client->create_group(gid, {}).ok());

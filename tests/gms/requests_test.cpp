@@ -8,8 +8,9 @@ namespace twofold::gms::testing {
 namespace {
 
 class GmsRequests : public GmsFixture {};
+TWOFOLD_ON_EVERY_STORE(GmsRequests);
 
-TEST_F(GmsRequests, RegisterLoginAndDuplicateNames) {
+TEST_P(GmsRequests, RegisterLoginAndDuplicateNames) {
     Member alice = member("alice");
     auto other = connect();
     const Status dup = other->register_account("alice", "another-password", crypto::SigningKey::generate().public_key());
@@ -23,7 +24,7 @@ TEST_F(GmsRequests, RegisterLoginAndDuplicateNames) {
     EXPECT_EQ(nobody.error().message, wrong.error().message);  // no account enumeration
 }
 
-TEST_F(GmsRequests, WeakPasswordsAndBadIdentityKeysAreRefused) {
+TEST_P(GmsRequests, WeakPasswordsAndBadIdentityKeysAreRefused) {
     auto c = connect();
     const Status weak = c->register_account("bob", "short", crypto::SigningKey::generate().public_key());
     ASSERT_FALSE(weak.ok());
@@ -34,7 +35,7 @@ TEST_F(GmsRequests, WeakPasswordsAndBadIdentityKeysAreRefused) {
     EXPECT_NE(key.error().message.find("identity_key"), std::string::npos);
 }
 
-TEST_F(GmsRequests, EverythingButRegisterAndLoginNeedsALogin) {
+TEST_P(GmsRequests, EverythingButRegisterAndLoginNeedsALogin) {
     auto c = connect();
     const Bytes gid = new_group_id();
     auto r = c->create_group(gid, {});
@@ -43,7 +44,7 @@ TEST_F(GmsRequests, EverythingButRegisterAndLoginNeedsALogin) {
     EXPECT_NE(r.error().message.find("log in"), std::string::npos);
 }
 
-TEST_F(GmsRequests, FailedLoginsAreThrottled) {
+TEST_P(GmsRequests, FailedLoginsAreThrottled) {
     member("carol");
     auto c = connect();
     Errc last = Errc::internal;
@@ -59,7 +60,7 @@ TEST_F(GmsRequests, FailedLoginsAreThrottled) {
     EXPECT_EQ(r.error().code, Errc::rate_limited);
 }
 
-TEST_F(GmsRequests, CreatorHoldsEveryRightAndGetsAWelcome) {
+TEST_P(GmsRequests, CreatorHoldsEveryRightAndGetsAWelcome) {
     Member alice = member("alice");
     const Bytes gid = new_group_id();
     v1::GroupPolicy policy;
@@ -81,7 +82,7 @@ TEST_F(GmsRequests, CreatorHoldsEveryRightAndGetsAWelcome) {
     EXPECT_NE(again.error().message.find("already exists"), std::string::npos);
 }
 
-TEST_F(GmsRequests, RightsAreEnforcedForEveryCombination) {
+TEST_P(GmsRequests, RightsAreEnforcedForEveryCombination) {
     Member owner = member("owner");
     const Bytes gid = new_group_id();
     ASSERT_TRUE(owner.client->create_group(gid, {}).ok());
@@ -135,7 +136,7 @@ TEST_F(GmsRequests, RightsAreEnforcedForEveryCombination) {
     EXPECT_EQ(outsider.client->inquire(gid, 0).error().code, Errc::forbidden);
 }
 
-TEST_F(GmsRequests, UnknownGroupsAndMembersAreNamed) {
+TEST_P(GmsRequests, UnknownGroupsAndMembersAreNamed) {
     Member alice = member("alice");
     const Bytes gid = new_group_id();
     auto r = alice.client->add_member(gid, "bob", false, false);
@@ -152,7 +153,7 @@ TEST_F(GmsRequests, UnknownGroupsAndMembersAreNamed) {
     EXPECT_NE(not_member.error().message.find("not a member"), std::string::npos);
 }
 
-TEST_F(GmsRequests, StatementsAndIdentitiesAreSignedByTheGms) {
+TEST_P(GmsRequests, StatementsAndIdentitiesAreSignedByTheGms) {
     Member alice = member("alice");
     Member bob = member("bob");
     const Bytes gid = new_group_id();
@@ -177,7 +178,7 @@ TEST_F(GmsRequests, StatementsAndIdentitiesAreSignedByTheGms) {
     EXPECT_EQ(id->identity_key(), std::string(bob.identity.public_key().begin(), bob.identity.public_key().end()));
 }
 
-TEST_F(GmsRequests, Rn1GenerationsAreOrderedFirstClaimWins) {
+TEST_P(GmsRequests, Rn1GenerationsAreOrderedFirstClaimWins) {
     Member alice = member("alice");
     Member bob = member("bob");
     const Bytes gid = new_group_id();
@@ -205,7 +206,7 @@ TEST_F(GmsRequests, Rn1GenerationsAreOrderedFirstClaimWins) {
     EXPECT_EQ(skipped->current.account(), "bob");
 }
 
-TEST_F(GmsRequests, AcknowledgementsAreRecordedAndBounded) {
+TEST_P(GmsRequests, AcknowledgementsAreRecordedAndBounded) {
     Member alice = member("alice");
     const Bytes gid = new_group_id();
     ASSERT_TRUE(alice.client->create_group(gid, {}).ok());
@@ -222,17 +223,17 @@ TEST_F(GmsRequests, AcknowledgementsAreRecordedAndBounded) {
 // An ack without a request id is answered by nobody, so it waits for the next commit (decision
 // 17): with nothing else happening, that is the next tick. Read through a second connection to
 // the database, as the operator's `twofold-gms groups` does.
-TEST_F(GmsRequests, UnansweredAcknowledgementsReachTheDiskByTheNextTick) {
+TEST_P(GmsRequests, UnansweredAcknowledgementsReachTheDiskByTheNextTick) {
     Member alice = member("alice");
     const Bytes gid = new_group_id();
     ASSERT_TRUE(alice.client->create_group(gid, {}).ok());
     ASSERT_TRUE(alice.client->acknowledge_async(gid, 1).ok());
-    auto store = SqliteStore::open(dir_);
+    auto store = open_store(store_, dir_);
     ASSERT_TRUE(store.ok()) << store.error().message;
     std::uint64_t stored = 0;
     for (int i = 0; i < 100 && stored != 1; ++i) {
         std::this_thread::sleep_for(20ms);
-        auto table = store->group_table();
+        auto table = (*store)->group_table();
         ASSERT_TRUE(table.ok()) << table.error().message;
         ASSERT_EQ(table->size(), 1u);
         stored = table->front().acknowledged_epoch;
@@ -242,7 +243,7 @@ TEST_F(GmsRequests, UnansweredAcknowledgementsReachTheDiskByTheNextTick) {
 
 // Several acks from one member between commits become one row update with the latest epoch;
 // they are on disk once anything on that connection is answered, and survive a restart.
-TEST_F(GmsRequests, AcknowledgementsSurviveARestart) {
+TEST_P(GmsRequests, AcknowledgementsSurviveARestart) {
     Member alice = member("alice");
     Member bob = member("bob");
     const Bytes gid = new_group_id();
@@ -262,7 +263,7 @@ TEST_F(GmsRequests, AcknowledgementsSurviveARestart) {
     EXPECT_EQ(login->groups(0).acknowledged_epoch(), 2u);
 }
 
-TEST_F(GmsRequests, LastMemberLeavingEndsTheGroup) {
+TEST_P(GmsRequests, LastMemberLeavingEndsTheGroup) {
     Member alice = member("alice");
     const Bytes gid = new_group_id();
     ASSERT_TRUE(alice.client->create_group(gid, {}).ok());

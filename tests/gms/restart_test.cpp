@@ -5,15 +5,20 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "core_fixture.h"
+#include "crypto/hex.h"
 #include "gms/group_keys.h"
 #include "gms/journal.h"
 #include "gms/sqlite_store.h"
+#include "gms_server/open_store.h"
+#include "stores.h"
 #include "lkh/key_tree.h"
 #include "store/database.h"
 
@@ -78,15 +83,23 @@ class TempDir {
 
 // The core with a real store under it: every batch's journal committed, and a restart that
 // reopens the store and starts a new core with what it loads, as twofold-gms does.
-class GmsRestart : public GmsCoreRecent {
+class GmsRestart : public GmsCoreRecent, public ::testing::WithParamInterface<StoreKind> {
   protected:
-    void SetUp() override { ASSERT_NO_FATAL_FAILURE(open_store()); }
+    virtual StoreKind kind() const { return GetParam(); }
+    void SetUp() override {
+        if (kind() == StoreKind::postgresql) {
+            database_ = twofold::testing::fresh_database();
+            ASSERT_FALSE(database_.empty());
+            url_ = twofold::testing::shared_postgres()->url(database_);
+        }
+        ASSERT_NO_FATAL_FAILURE(open_store());
+    }
 
     void open_store() {
         store_.reset();
-        auto opened = SqliteStore::open(dir_.path());
+        auto opened = gms::open_store(url_, dir_.path());
         ASSERT_TRUE(opened.ok()) << opened.error().message;
-        store_.emplace(std::move(*opened));
+        store_ = std::move(*opened);
     }
 
     void commit() { ASSERT_TRUE(store_->commit(core_->take_journal()).ok()); }
@@ -111,14 +124,23 @@ class GmsRestart : public GmsCoreRecent {
     }
 
     TempDir dir_{"restart"};
-    std::optional<SqliteStore> store_;
+    std::string database_;  // PostgreSQL only
+    std::string url_;       // "" for SQLite in dir_
+    std::unique_ptr<Store> store_;
+};
+TWOFOLD_ON_EVERY_STORE(GmsRestart);
+
+// SQLite's own history: its schemas before PostgreSQL's first.
+class GmsSqliteRestart : public GmsRestart {
+  protected:
+    StoreKind kind() const override { return StoreKind::sqlite; }
 };
 
 // bob offline at E; a renewal (E+1), carol's join (E+2) and dave's removal (E+3) end the epochs
 // after it; the GMS restarts. bob's inquiry still carries the two latest ended epochs' RN2s,
 // carol's none from before her join (her join epoch survived too), dave gets nothing, and every
 // member_since is what it was.
-TEST_F(GmsRestart, RecentRn2sAndJoinEpochsSurviveARestart) {
+TEST_P(GmsRestart, RecentRn2sAndJoinEpochsSurviveARestart) {
     Peer alice = account("alice");
     Peer bob = account("bob");
     Peer carol = account("carol");
@@ -166,7 +188,7 @@ TEST_F(GmsRestart, RecentRn2sAndJoinEpochsSurviveARestart) {
 
 // A database of schema 2 (no join epochs stored) migrates: joined_epoch 0 (sound, its keys
 // held no recent RN2s), member_since the group's membership epoch then (never before the join).
-TEST_F(GmsRestart, ASchema2DatabaseMigrates) {
+TEST_F(GmsSqliteRestart, ASchema2DatabaseMigrates) {
     Peer alice = account("alice");
     account("bob");
     create_group(alice);
@@ -190,6 +212,78 @@ TEST_F(GmsRestart, ASchema2DatabaseMigrates) {
         EXPECT_EQ(m.joined_epoch, 0u);
         EXPECT_EQ(m.member_since, g.membership_epoch);
     }
+}
+
+// The store refuses a database a newer GMS has migrated, and says which versions (decision 38).
+TEST_P(GmsRestart, ANewerSchemaIsRefusedNamingBothVersions) {
+    store_.reset();
+    if (kind() == StoreKind::sqlite) {
+        // An empty migration numbered 99 is what a newer program's schema looks like from here.
+        auto db = store::Database::open(dir_.path() / "gms.db", {{99, ""}});
+        ASSERT_TRUE(db.ok()) << db.error().message;
+        ASSERT_EQ(db->schema_version(), 99);
+    } else {
+        ASSERT_TRUE(twofold::testing::shared_postgres()->execute(
+            database_, "UPDATE twofold_schema SET version = 99 WHERE component = 'gms'"));
+    }
+    auto opened = gms::open_store(url_, dir_.path());
+    ASSERT_FALSE(opened.ok());
+    const std::string& m = opened.error().message;
+    EXPECT_NE(m.find("schema version 99 is newer than this program knows ("), std::string::npos) << m;
+}
+
+// Everything the database holds, as an administrator could read it: pg_dump of the PostgreSQL
+// database; the SQLite files' bytes.
+std::string everything_stored(StoreKind kind, const std::filesystem::path& dir, const std::string& database) {
+    if (kind == StoreKind::postgresql) {
+        auto dump = twofold::testing::shared_postgres()->dump(database);
+        EXPECT_TRUE(dump) << dump.error().message;
+        return dump ? *dump : std::string();
+    }
+    std::string all;
+    for (const char* name : {"gms.db", "gms.db-wal"}) {
+        std::ifstream in(dir / name, std::ios::binary);
+        all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return all;
+}
+
+// An administrator reading every table learns no RN2 and no tree key: no 16-byte run of any
+// group's serialised keys (its LKH node keys, current and recent RN2s) is in the dump, neither
+// as bytes nor in bytea's hex (decision 39).
+TEST_P(GmsRestart, TheDatabaseHoldsNoGroupKeyInTheClear) {
+    Peer alice = account("alice");
+    account("bob");
+    account("carol");
+    create_group(alice);
+    add(alice, "bob");
+    add(alice, "carol");
+    renew(alice);
+    ASSERT_NO_FATAL_FAILURE(commit());
+    auto state = store_->load();  // what the core holds, as the store gives it back
+    ASSERT_TRUE(state.ok()) << state.error().message;
+    ASSERT_EQ(state->groups.size(), 1u);
+    const crypto::SecretBuffer keys = state->groups[0].keys.serialise();
+    const std::string stored = everything_stored(kind(), dir_.path(), database_);
+    ASSERT_GT(stored.size(), 1000u);
+    const ByteView id(state->groups[0].id);
+    EXPECT_TRUE(stored.find(crypto::to_hex(id)) != std::string::npos ||
+                stored.find(std::string(id.begin(), id.end())) != std::string::npos)
+        << "the scan does not see the group's own row";
+    constexpr std::size_t kWindow = 16;
+    // The tree's header names its group: the one public 16-byte run in it.
+    const std::string plain(keys.span().begin(), keys.span().end());
+    const std::size_t id_at = plain.find(std::string(id.begin(), id.end()));
+    std::size_t windows = 0;
+    for (std::size_t at = 0; at + kWindow <= keys.size(); at += 4) {
+        if (id_at != std::string::npos && at < id_at + id.size() && id_at < at + kWindow) continue;
+        const ByteView w = keys.span().subspan(at, kWindow);
+        if (std::set<std::uint8_t>(w.begin(), w.end()).size() < 12) continue;  // framing, not key bytes
+        ++windows;
+        EXPECT_EQ(stored.find(std::string(w.begin(), w.end())), std::string::npos) << "raw key bytes at " << at;
+        EXPECT_EQ(stored.find(crypto::to_hex(w)), std::string::npos) << "hex of key bytes at " << at;
+    }
+    EXPECT_GT(windows, 10u);
 }
 
 // One journal deletes a group (its last member left) and re-creates one with the same id, with

@@ -46,10 +46,13 @@ class Deployment {
         return start_relay(0);
     }
 
-    bool start_gms(std::uint16_t port) {
-        gms_ = std::make_unique<proc::ChildProcess>(std::vector<std::string>{
-            TWOFOLD_GMS_BINARY, "--data", gms_dir().string(), "--listen", "127.0.0.1:" + std::to_string(port),
-            "--password-hashing", "minimum", "--log-level", "warn"});
+    // `extra`: more options, e.g. --relay HOST:PORT --relay-fingerprint FP once the relay runs.
+    bool start_gms(std::uint16_t port, const std::vector<std::string>& extra = {}) {
+        std::vector<std::string> args{TWOFOLD_GMS_BINARY, "--data", gms_dir().string(), "--listen",
+                                      "127.0.0.1:" + std::to_string(port), "--password-hashing", "minimum",
+                                      "--log-level", "warn"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        gms_ = std::make_unique<proc::ChildProcess>(args);
         const std::string line = gms_->first_line();
         auto ep = net::parse_endpoint(proc::word_after(line, "on"), "gms line");
         if (!ep) {

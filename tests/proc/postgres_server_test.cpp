@@ -70,7 +70,7 @@ TEST(PostgresServer, KeepsCommittedRowsAcrossStopAndCrashAndRemovesEverything) {
 }
 
 TEST(PostgresServer, ListensOnLoopbackWithAPassword) {
-    auto server = PostgresServer::start({.tcp = true});
+    auto server = PostgresServer::start({.tcp = true, .template_dir = {}});
     ASSERT_TRUE(server) << server.error().message;
     const std::string url = server->tcp_url("postgres");
     EXPECT_EQ(url.rfind("postgresql://postgres:", 0), 0u) << url;
@@ -82,6 +82,25 @@ TEST(PostgresServer, ListensOnLoopbackWithAPassword) {
     conn = PQconnectdb(wrong.c_str());
     EXPECT_NE(PQstatus(conn), CONNECTION_OK) << "a wrong password was let in";
     PQfinish(conn);
+}
+
+TEST(PostgresServer, ServersCopyOneTemplateCluster) {
+    const auto templ = std::filesystem::temp_directory_path() / ("twofold-pg-template-" + std::to_string(::getpid()));
+    struct Remove {
+        std::filesystem::path p;
+        ~Remove() {
+            std::filesystem::remove_all(p);
+            std::filesystem::remove(p.string() + ".lock");
+        }
+    } remove{templ};
+    auto first = PostgresServer::start({.tcp = false, .template_dir = templ});
+    ASSERT_TRUE(first) << first.error().message;
+    ASSERT_TRUE(std::filesystem::exists(templ / "PG_VERSION"));
+    ASSERT_TRUE(first->execute("postgres", "CREATE TABLE only_in_first(v integer)"));
+    auto second = PostgresServer::start({.tcp = false, .template_dir = templ});
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_NE(first->socket_dir(), second->socket_dir());
+    EXPECT_TRUE(second->execute("postgres", "CREATE TABLE only_in_first(v integer)")) << "the servers share data";
 }
 
 // The owner dies without running a destructor (an ASan abort, a runner's SIGKILL): the watcher

@@ -485,7 +485,7 @@ TEST_F(RekeyTopicTest, AForgedRekeyIsRefusedWithItsReasonAndReachesNobody) {
     const ConnId gms = join(gms_.key);
     FakeGms impostor;
     auto forged = ask(gms, publish_rekey(signed_rekey(impostor.key, 5, 2)));
-    EXPECT_EQ(forged.error().code(), v1::ERROR_CODE_AUTH_FAILED);
+    EXPECT_EQ(forged.error().code(), v1::ERROR_CODE_UNAUTHENTICATED);  // Errc::auth_failed on the wire
     EXPECT_EQ(forged.error().message(), "rekey refused: rekey signature does not verify with the GMS key");
     auto garbage = ask(gms, publish_rekey("\xff\xff"));
     EXPECT_EQ(garbage.error().code(), v1::ERROR_CODE_MALFORMED);

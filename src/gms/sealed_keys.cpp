@@ -1,0 +1,63 @@
+#include "gms/sealed_keys.h"
+
+#include "crypto/aead.h"
+#include "crypto/random.h"
+#include "store/key_file.h"
+
+namespace twofold::gms {
+
+namespace {
+
+constexpr std::string_view kKeysLabel = "twofold/v1 gms group keys";
+
+// Associated data binds a sealed blob to its group and epoch: rows cannot be swapped.
+Bytes keys_ad(const GroupId& id, std::uint64_t epoch) {
+    Bytes ad(kKeysLabel.begin(), kKeysLabel.end());
+    ad.push_back(0);
+    append(ad, id);
+    for (int shift = 56; shift >= 0; shift -= 8) ad.push_back(static_cast<std::uint8_t>(epoch >> shift));
+    return ad;
+}
+
+}  // namespace
+
+Result<KeySealer> KeySealer::open(const std::filesystem::path& data_dir) {
+    auto key = store::load_or_create_key_file(data_dir / "storage.key", crypto::kAeadKeyBytes);
+    if (!key) return key.error();
+    return KeySealer(std::move(*key));
+}
+
+Bytes KeySealer::seal(const GroupRow& row) {
+    row.keys->serialise_into(scratch_);
+    const auto nonce = crypto::random_array<crypto::kAeadNonceBytes>();
+    Bytes out(nonce.begin(), nonce.end());
+    out.resize(nonce.size() + scratch_.size() + crypto::kAeadTagBytes);
+    const Status s = crypto::aead_encrypt(storage_key_.span(), nonce, scratch_.span(), keys_ad(row.id, row.rn2_epoch),
+                                          MutableByteView(out).subspan(nonce.size()));
+    (void)s;  // sizes are fixed above
+    return out;
+}
+
+Result<GroupKeys> KeySealer::open(const GroupId& id, std::uint64_t rn2_epoch, ByteView sealed) {
+    if (sealed.size() < crypto::kAeadNonceBytes + crypto::kAeadTagBytes) {
+        return make_error(Errc::malformed, "stored group keys are truncated");
+    }
+    crypto::SecretBuffer plain(sealed.size() - crypto::kAeadNonceBytes - crypto::kAeadTagBytes);
+    if (auto s =
+            crypto::aead_decrypt(storage_key_.span(), sealed.first(crypto::kAeadNonceBytes),
+                                 sealed.subspan(crypto::kAeadNonceBytes), keys_ad(id, rn2_epoch), plain.mutable_span());
+        !s) {
+        return make_error(Errc::auth_failed, "stored group keys do not open with storage.key (wrong key file?)");
+    }
+    return GroupKeys::parse(plain.span());
+}
+
+void KeySealer::seal_journal(Journal& j) {
+    for (GroupRow& g : j.groups) {
+        if (g.keys == nullptr) continue;
+        g.sealed_keys = seal(g);
+        g.keys = nullptr;
+    }
+}
+
+}  // namespace twofold::gms
