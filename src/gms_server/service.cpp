@@ -24,7 +24,7 @@ namespace twofold::gms {
 
 namespace {
 
-// When each rekey was made (before its commit), to the microsecond: `twofold-bench rekey --lan`
+// When each rekey was made (before its commit), to the microsecond: `twofold-bench lan-rekey`
 // measures from here to each member holding the new RN2.
 void log_rekey_made(const Bytes& signed_rekey) {
     v1::SignedRekey r;
