@@ -399,6 +399,16 @@ Result<Measured> measure(const GmsOptions& o, const std::string& store) {
     return m;
 }
 
+// The workload's shape, the start of every JSON line.
+JsonLine workload_json(const GmsOptions& o) {
+    JsonLine line;
+    line.add("members", std::uint64_t{o.members})
+        .add("groups", std::uint64_t{o.groups})
+        .add("changes", std::uint64_t{o.changes})
+        .add("in_flight", std::uint64_t{o.in_flight});
+    return line;
+}
+
 // SQLite and PostgreSQL in one run, the ratio against SQLite (the baseline).
 int compare_stores(const GmsOptions& o) {
     std::optional<proc::PostgresServer> private_server;
@@ -428,11 +438,7 @@ int compare_stores(const GmsOptions& o) {
     }
     const double ratio = sqlite->changes_per_s > 0 ? postgres->changes_per_s / sqlite->changes_per_s : 0;
     if (o.json) {
-        std::cout << JsonLine()
-                         .add("members", std::uint64_t{o.members})
-                         .add("groups", std::uint64_t{o.groups})
-                         .add("changes", std::uint64_t{o.changes})
-                         .add("in_flight", std::uint64_t{o.in_flight})
+        std::cout << workload_json(o)
                          .add("sqlite_changes_per_s", sqlite->changes_per_s)
                          .add("sqlite_rekey_delivery_p50_ms", sqlite->p50_ms)
                          .add("sqlite_rekey_delivery_p99_ms", sqlite->p99_ms)
@@ -464,11 +470,7 @@ int run_gms(const GmsOptions& o) {
         return 1;
     }
     if (o.json) {
-        std::cout << JsonLine()
-                         .add("members", std::uint64_t{o.members})
-                         .add("groups", std::uint64_t{o.groups})
-                         .add("changes", std::uint64_t{o.changes})
-                         .add("in_flight", std::uint64_t{o.in_flight})
+        std::cout << workload_json(o)
                          .add("changes_per_s", m->changes_per_s)
                          .add("rekey_delivery_p50_ms", m->p50_ms)
                          .add("rekey_delivery_p99_ms", m->p99_ms)
