@@ -1,7 +1,7 @@
 # The member library as an installed package: static archives, the public headers, a CMake
 # package (find_package(twofold) -> twofold::member) and a pkg-config file (twofold.pc).
 #
-# Static, not shared: the library is thirteen small archives with no stable ABI yet, and a
+# Static, not shared: the library is fifteen small archives with no stable ABI yet, and a
 # static link gives a program exactly the code it was tested with (docs/install.md).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -9,8 +9,9 @@ include(CMakePackageConfigHelpers)
 # twofold_member_client and everything it links, top first (the order the linker needs, and the
 # order twofold.pc lists them in).
 set(twofold_member_libraries
-  twofold_member_client twofold_member twofold_member_store twofold_gms_client twofold_relay_client
-  twofold_relay twofold_net twofold_lkh twofold_store twofold_wire twofold_proto twofold_crypto twofold_core)
+  twofold_member_client twofold_ice twofold_member twofold_member_store twofold_gms_client twofold_relay_client
+  twofold_relay twofold_net twofold_lkh twofold_handshake twofold_store twofold_wire twofold_proto twofold_crypto
+  twofold_core)
 
 set_target_properties(twofold_member_client PROPERTIES EXPORT_NAME member)
 target_compile_features(twofold_member_client PUBLIC cxx_std_20)  # member.h uses std::span

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/command_line.h"
+#include "direct_commands.h"
 #include "outcome_lines.h"
 #include "secret_input.h"
 #include "twofold/member.h"
@@ -300,6 +301,7 @@ void add_invite(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_
     struct Args {
         std::string group, account;
         Rights rights;
+        DirectArgs direct;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("invite", "Invite an account into a group (it answers with `twofold accept`)");
@@ -307,8 +309,12 @@ void add_invite(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_
     cmd->add_option("ACCOUNT", a->account, "the invitee")->required();
     cmd->add_flag("--may-invite", a->rights.may_invite, "the invitee may invite others");
     cmd->add_flag("--may-remove", a->rights.may_remove, "the invitee may remove others");
+    add_direct_invite_options(*cmd, a->direct);
     cmd->callback([a, common, exit_status] {
         *exit_status = with_member(*common, [&](Member& m) -> Status {
+            if (!a->direct.direct.empty()) {
+                return invite_direct(m, a->group, a->account, a->rights, a->direct, common->json);
+            }
             auto invited = m.invite(a->group, a->account, a->rights);
             if (!invited) return invited.error();
             print_invited(*invited, common->json);
@@ -432,6 +438,24 @@ Status printed(Operation operation, Print print, bool as_json) {
     return {};
 }
 
+void add_accept(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
+    struct Args {
+        std::string which;
+        DirectArgs direct;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand(
+        "accept", "Accept an invitation: WHICH is the group's name, a group id prefix, or the inviter's account");
+    cmd->add_option("WHICH", a->which, "group name, group id prefix, or the inviter's account")->required();
+    add_direct_accept_options(*cmd, a->direct);
+    cmd->callback([a, common, exit_status] {
+        *exit_status = with_member(*common, [&](Member& m) -> Status {
+            if (a->direct.code) return accept_direct(m, a->which, a->direct, common->json);
+            return printed([&] { return m.accept(a->which); }, print_accepted, common->json);
+        });
+    });
+}
+
 void add_status(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
     CLI::App* cmd = app.add_subcommand(
         "status", "Show the servers (reached with their pinned fingerprints), groups, invitations, deferred envelopes");
@@ -452,11 +476,7 @@ void add_member_commands(CLI::App& app, int* exit_status) {
     add_group(app, common, exit_status);
     add_listing(app, common, exit_status);
     add_invite(app, common, exit_status);
-    add_simple(app, common, exit_status, "accept",
-               "Accept an invitation: WHICH is the group's name, a group id prefix, or the inviter's account",
-               {"WHICH"}, [](Member& m, const Values& v, bool as_json) {
-                   return printed([&] { return m.accept(v[0]); }, print_accepted, as_json);
-               });
+    add_accept(app, common, exit_status);
     add_send(app, common, exit_status);
     add_recv(app, common, exit_status);
     add_chat(app, common, exit_status);

@@ -173,4 +173,42 @@ void print_status(const StatusReport& r, bool as_json) {
     std::cout << "deferred envelopes " << r.deferred_envelopes << '\n';
 }
 
+// The direct route's steps, one line each as they happen ("direct: connected via host ...").
+void print_direct_progress(const DirectProgress& p, bool as_json) {
+    emit({{"event", "direct"}, {"stage", p.stage}, {"detail", p.detail}},
+         "direct: " + p.stage + (p.detail.empty() ? "" : " — " + p.detail), as_json);
+    std::cout.flush();
+}
+
+void print_direct_invited(const DirectInviteOutcome& o, bool as_json) {
+    if (o.fell_back) {
+        print_invited(InviteOutcome{o.group, o.invitee, o.rights}, as_json);
+        return;
+    }
+    emit({{"event", "invited_direct"},
+          {"group", o.group},
+          {"invitee", o.invitee},
+          {"rights", rights_json(o.rights)},
+          {"pair", o.pair},
+          {"membership_epoch", o.membership_epoch}},
+         o.invitee + " joined " + quoted(o.group) + rights_phrase(o.rights) + " by the direct route (" + o.pair +
+             " pair): RN1 sent over the channel, GMS notified, membership epoch " + std::to_string(o.membership_epoch),
+         as_json);
+}
+
+void print_direct_accepted(const DirectAcceptOutcome& o, bool as_json) {
+    const std::string next = o.joined ? "group key ready; `twofold send " + o.group + " TEXT`"
+                                      : "RN2 comes from the GMS at your next command";
+    emit({{"event", "accepted_direct"},
+          {"group", o.group},
+          {"group_id", o.group_id},
+          {"inviter", o.inviter},
+          {"pair", o.pair},
+          {"joined", o.joined},
+          {"next", next}},
+         "joined " + quoted(o.group) + " from " + o.inviter + " by the direct route (" + o.pair +
+             " pair): RN1 received over the channel; " + next,
+         as_json);
+}
+
 }  // namespace twofold::cli

@@ -22,5 +22,8 @@ void print_rotated(const RotateOutcome& o, bool as_json);
 void print_synced(const std::vector<Event>& events, bool as_json);
 void print_invitation(const InvitationInfo& i, bool as_json);
 void print_status(const StatusReport& r, bool as_json);
+void print_direct_progress(const DirectProgress& p, bool as_json);
+void print_direct_invited(const DirectInviteOutcome& o, bool as_json);
+void print_direct_accepted(const DirectAcceptOutcome& o, bool as_json);
 
 }  // namespace twofold::cli

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -107,6 +108,41 @@ struct RotateOutcome {
     std::uint64_t rn1_generation = 0;  // the generation made, or the one another member claimed
 };
 
+// The direct route (docs/direct-route.md): the invitation, acceptance and RN1 over a channel
+// between the two members, through their NATs, confirmed by a short code they share aloud.
+struct DirectProgress {
+    std::string stage;   // "code", "gathering", "offer sent", "checking", "connected", "handshake",
+                         // "refused", "code mismatch", "rn1 sent", "rn1 received", "fallback"
+    std::string detail;  // e.g. "via host (local 127.0.0.1:40000, remote 127.0.0.1:40001)"
+};
+
+struct DirectOptions {
+    std::chrono::seconds wait{600};                     // the inviter waits this long for the invitee
+    std::chrono::milliseconds connect_timeout{10'000};  // for a working candidate pair
+    bool prefer = false;         // the inviter falls back to the public-key route when no pair works
+    bool loopback_only = false;  // gather 127.0.0.1 only (tests outside a namespace, make demo)
+    std::function<void(const DirectProgress&)> progress;  // optional
+    std::function<bool()> cancelled;                      // optional: true ends the wait (Ctrl-C)
+};
+
+struct DirectInviteOutcome {
+    std::string group;
+    std::string invitee;
+    Rights rights;
+    std::string pair;  // the candidate pair ICE selected ("host", "server-reflexive", "relayed")
+    bool fell_back = false;       // --direct=prefer: sent by the public-key route instead
+    std::string fallback_reason;  // why the direct route did not work
+    std::uint64_t membership_epoch = 0;
+};
+
+struct DirectAcceptOutcome {
+    std::string group;
+    std::string group_id;  // hex
+    std::string inviter;
+    std::string pair;
+    bool joined = false;  // RN1 and RN2 both held: the group key is ready
+};
+
 // `twofold status`: the servers (each reached with its pinned fingerprint) and what is stored.
 struct ServerStatus {
     std::string role;  // "gms" or "relay"
@@ -173,6 +209,20 @@ class Member {
     // `which`: the group's name, a group id prefix (4+ hex digits) or the inviter's account.
     // More than one match is an error listing them.
     Result<AcceptOutcome> accept(const std::string& which);
+
+    // The direct route. The inviter shows the code (show_code, once) and waits for the invitee
+    // for options.wait; a wrong code ends an attempt, and the third voids the invitation. With
+    // options.prefer a route that cannot connect falls back to invite() and says so.
+    Result<DirectInviteOutcome> invite_direct(const std::string& group, const std::string& account, Rights rights,
+                                              const DirectOptions& options,
+                                              const std::function<void(std::string_view code)>& show_code);
+    // `which` as for accept(); the code as the inviter read it out. RN1 arrives over the channel,
+    // RN2 from the GMS as on the public-key route.
+    Result<DirectAcceptOutcome> accept_direct(const std::string& which, std::string_view code,
+                                              const DirectOptions& options);
+    // Tests only: stands for a relay that alters the direct route's signalling it delivers
+    // (type: the envelope type's number; payload: its bytes, to change in place).
+    void tamper_direct_signalling_for_testing(std::function<void(int type, std::string& payload)> tamper);
 
     Result<SendOutcome> send(const std::string& group, const std::string& text);
     // Messages and notices received so far (by this call's sync and earlier ones), oldest first,

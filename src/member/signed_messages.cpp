@@ -90,17 +90,26 @@ Status verify_invitation(const v1::Invitation& i, const crypto::SignPublicKey& m
     if (auto s = check_signature("invitation", i.inviter_key(), invitation_bytes(i), i.signature()); !s) return s;
 
     const v1::MembershipStatement& st = i.inviter_statement();
-    if (auto s = wire::verify_statement(st, gms_key, now_unix); !s) {
-        return make_error(s.error().code, "inviter's " + s.error().message);
-    }
-    if (st.group_id() != i.group_id() || st.identity_key() != i.inviter_key() || st.account() != i.inviter_account()) {
-        return make_error(Errc::forbidden, "inviter's membership statement is for another group, key or account");
-    }
-    if (!st.rights().may_invite()) {
-        return make_error(Errc::forbidden, "inviter " + i.inviter_account() + " lacks may_invite in this group");
+    if (auto s = check_inviter_statement(st, i.group_id(), i.inviter_key(), i.inviter_account(), gms_key, now_unix); !s) {
+        return s;
     }
     if (!grants_within(i.rights(), st.rights())) {
         return make_error(Errc::forbidden, "invitation grants rights its inviter does not hold");
+    }
+    return {};
+}
+
+Status check_inviter_statement(const v1::MembershipStatement& st, const std::string& group_id,
+                               const std::string& inviter_key, const std::string& inviter_account,
+                               const crypto::SignPublicKey& gms_key, std::uint64_t now_unix) {
+    if (auto s = wire::verify_statement(st, gms_key, now_unix); !s) {
+        return make_error(s.error().code, "inviter's " + s.error().message);
+    }
+    if (st.group_id() != group_id || st.identity_key() != inviter_key || st.account() != inviter_account) {
+        return make_error(Errc::forbidden, "inviter's membership statement is for another group, key or account");
+    }
+    if (!st.rights().may_invite()) {
+        return make_error(Errc::forbidden, "inviter " + inviter_account + " lacks may_invite in this group");
     }
     return {};
 }

@@ -33,6 +33,12 @@ Result<v1::Invitation> make_invitation(const crypto::SigningKey& inviter, const 
 Status verify_invitation(const v1::Invitation& invitation, const crypto::SignPublicKey& me,
                          const crypto::SignPublicKey& gms_key, std::uint64_t now_unix);
 
+// The GMS's statement that the inviter (this key, this account) is a member of the group with
+// may_invite, as an invitee checks it on either route.
+Status check_inviter_statement(const v1::MembershipStatement& statement, const std::string& group_id,
+                               const std::string& inviter_key, const std::string& inviter_account,
+                               const crypto::SignPublicKey& gms_key, std::uint64_t now_unix);
+
 // The group's name, opened with the invitee's identity key; call after verify_invitation.
 Result<crypto::GroupName> open_invitation_group_name(const v1::Invitation& invitation,
                                                      const crypto::SigningKey& invitee);

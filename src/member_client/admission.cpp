@@ -20,13 +20,12 @@ namespace {
 
 constexpr const char* kAdmissions = "admission";  // vault kind: nonce hex -> PendingAdmission
 
-// Worth trying again later: the server went away or asked for patience.
+}  // namespace
+
 bool transient(const Error& e) {
     return e.code == Errc::unavailable || e.code == Errc::timeout || e.code == Errc::rate_limited ||
            e.code == Errc::internal;
 }
-
-}  // namespace
 
 void Member::Impl::note_pending(const std::string& what, const Error& error) {
     pending_.push_back(what + " (" + error.message + ")");
@@ -107,9 +106,7 @@ Status Member::Impl::advance_admission(const std::string& nonce_hex, v1::Pending
 
     // The GMS first, so RN1 never goes to someone the GMS refuses to add.
     if (p.added_epoch() == 0 && p.refusal().empty()) {
-        const v1::Rights& rights = sent.invitation().rights();
-        auto epoch = gms_->add_member(as_bytes(g.info.group_id()), invitee, rights.may_invite(), rights.may_remove());
-        if (!epoch && epoch.error().code == Errc::conflict) epoch = admitted_epoch(g, a.invitee_key());
+        auto epoch = add_at_gms(g, invitee, sent.invitation().rights(), a.invitee_key());
         if (!epoch && transient(epoch.error())) {
             note_pending("adding " + invitee + " to " + where, epoch.error());
             return member_client::put_message(vault_, kAdmissions, nonce_hex, p);
@@ -118,9 +115,6 @@ Status Member::Impl::advance_admission(const std::string& nonce_hex, v1::Pending
             p.set_refusal(epoch.error().message);
         } else {
             p.set_added_epoch(*epoch);
-            // The rekey of the new epoch is on its way: take it now, so what this member sends
-            // next is in an epoch the new member can open.
-            if (auto s = drain_pushes(); !s) note_pending("the rekey after adding " + invitee, s.error());
         }
         if (auto s = member_client::put_message(vault_, kAdmissions, nonce_hex, p); !s) return s;
     }
@@ -153,6 +147,17 @@ Status Member::Impl::advance_admission(const std::string& nonce_hex, v1::Pending
     }
     if (auto s = vault_.erase("sent", nonce_hex); !s) return s;
     return vault_.erase(kAdmissions, nonce_hex);
+}
+
+Result<std::uint64_t> Member::Impl::add_at_gms(Group& g, const std::string& invitee, const v1::Rights& rights,
+                                               const std::string& invitee_key) {
+    auto epoch = gms_->add_member(as_bytes(g.info.group_id()), invitee, rights.may_invite(), rights.may_remove());
+    if (!epoch && epoch.error().code == Errc::conflict) epoch = admitted_epoch(g, invitee_key);
+    if (!epoch) return epoch;
+    // The rekey of the new epoch is on its way: take it now, so what this member sends next is
+    // in an epoch the new member can open.
+    if (auto s = drain_pushes(); !s) note_pending("the rekey after adding " + invitee, s.error());
+    return epoch;
 }
 
 // The GMS answered "already a member": the add of an earlier attempt was committed before the

@@ -12,41 +12,50 @@ using member_client::from_proto;
 using member_client::sign_key_of;
 using member_client::to_proto;
 
-Result<InviteOutcome> Member::invite(const std::string& group, const std::string& account, Rights rights) {
-    if (auto synced = impl_->sync(); !synced) return synced.error();
-    auto found = impl_->find_group(group);
+Result<Member::Impl::PreparedInvitation> Member::Impl::prepare_invitation(const std::string& group,
+                                                                         const std::string& account, Rights rights) {
+    auto found = find_group(group);
     if (!found) return found.error();
-    Impl::Group& g = **found;
+    Group& g = **found;
     if (g.info.state() != v1::LocalGroup::STATE_ACTIVE)
         return make_error(Errc::forbidden, "group " + group + " is not active here");
     if (!g.info.rights().may_invite()) return make_error(Errc::forbidden, "you lack may_invite in " + group);
     if ((rights.may_invite && !g.info.rights().may_invite()) || (rights.may_remove && !g.info.rights().may_remove())) {
         return make_error(Errc::forbidden, "you can grant only rights you hold (you lack may_remove in " + group + ")");
     }
-    if (account == impl_->config_.account()) return make_error(Errc::invalid_argument, "you cannot invite yourself");
-    auto key = impl_->registered_key(account);
+    if (account == config_.account()) return make_error(Errc::invalid_argument, "you cannot invite yourself");
+    auto key = registered_key(account);
     if (!key) return key.error();
     auto invitee = sign_key_of(*key, "invitee key");
     if (!invitee) return invitee.error();
-    auto statement = impl_->my_statement(g);
+    auto statement = my_statement(g);
     if (!statement) return statement.error();
     if (!g.keys) return make_error(Errc::internal, "group " + group + " has no name here");
-    auto made = member::make_invitation(impl_->identity_, impl_->config_.account(), as_bytes(g.info.group_id()),
-                                        g.keys->name(), to_proto(rights), *invitee, *statement);
+    auto made = member::make_invitation(identity_, config_.account(), as_bytes(g.info.group_id()), g.keys->name(),
+                                        to_proto(rights), *invitee, *statement);
     if (!made) return made.error();
-    const v1::Invitation& invitation = *made;
-    auto sent = impl_->relay_->send(*invitee, v1::ENVELOPE_TYPE_INVITATION, as_bytes(invitation.SerializeAsString()));
+    return PreparedInvitation{&g, std::move(*made), *invitee};
+}
+
+Status Member::Impl::send_invitation(const PreparedInvitation& p, const std::string& account) {
+    const v1::Invitation& invitation = p.invitation;
+    auto sent = relay_->send(p.invitee, v1::ENVELOPE_TYPE_INVITATION, as_bytes(invitation.SerializeAsString()));
     if (!sent) return sent.error();
     v1::SentInvitation record;
     *record.mutable_invitation() = invitation;
     record.set_invitee_account(account);
-    if (auto s =
-            member_client::put_message(impl_->vault_, "sent", crypto::to_hex(as_bytes(invitation.nonce())), record);
-        !s) {
+    if (auto s = member_client::put_message(vault_, "sent", crypto::to_hex(as_bytes(invitation.nonce())), record); !s) {
         return s.error();
     }
-    if (auto s = impl_->save_group(g); !s) return s.error();
-    return InviteOutcome{g.info.name(), account, rights};
+    return save_group(*p.group);
+}
+
+Result<InviteOutcome> Member::invite(const std::string& group, const std::string& account, Rights rights) {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto prepared = impl_->prepare_invitation(group, account, rights);
+    if (!prepared) return prepared.error();
+    if (auto s = impl_->send_invitation(*prepared, account); !s) return s.error();
+    return InviteOutcome{prepared->group->info.name(), account, rights};
 }
 
 Result<std::vector<InvitationInfo>> Member::invitations() {
@@ -97,16 +106,19 @@ Result<AcceptOutcome> Member::accept(const std::string& which) {
     if (!sent) return sent.error();
     chosen.set_accepted(true);
     if (auto s = member_client::put_message(impl_->vault_, "invitation", chosen_name, chosen); !s) return s.error();
+    if (auto s = impl_->await_keys(inv); !s) return s.error();
+    return AcceptOutcome{chosen.group_name(), chosen_name, inv.inviter_account()};
+}
 
-    Impl::Group& g = impl_->groups_[inv.group_id()];
-    impl_->begin_membership(g);
+Status Member::Impl::await_keys(const v1::Invitation& inv) {
+    Group& g = groups_[inv.group_id()];
+    begin_membership(g);
     g.info.set_group_id(inv.group_id());
     g.info.set_state(v1::LocalGroup::STATE_AWAITING_KEYS);
     *g.info.mutable_rights() = inv.rights();
     g.info.set_inviter_key(inv.inviter_key());
     g.info.set_invitation_nonce(inv.nonce());
-    if (auto s = impl_->save_group(g); !s) return s.error();
-    return AcceptOutcome{chosen.group_name(), chosen_name, inv.inviter_account()};
+    return save_group(g);
 }
 
 }  // namespace twofold

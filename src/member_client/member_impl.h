@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -98,6 +99,34 @@ class Member::Impl {
     // The group-message path, shared by sync and follow.
     Status open_group_message(Group& g, const v1::Envelope& envelope);
 
+    // --- invitation.cpp ---
+    struct PreparedInvitation {
+        Group* group = nullptr;
+        v1::Invitation invitation;  // signed, not yet sent
+        crypto::SignPublicKey invitee{};
+    };
+    // The checks of an invite (active group, rights, the invitee's registered key) and the
+    // signed invitation, for either route.
+    Result<PreparedInvitation> prepare_invitation(const std::string& group, const std::string& account, Rights rights);
+    // The public-key route's send of a prepared invitation: by mailbox, remembered as sent.
+    Status send_invitation(const PreparedInvitation& p, const std::string& account);
+    // The invitee's side of an accepted invitation: the group waits for RN1 from its inviter.
+    Status await_keys(const v1::Invitation& invitation);
+
+    // --- admission.cpp ---
+    // The GMS add of an accepted invitee (idempotent: "already a member" under this key is the
+    // earlier attempt's epoch), then the rekey it causes.
+    Result<std::uint64_t> add_at_gms(Group& g, const std::string& invitee, const v1::Rights& rights,
+                                     const std::string& invitee_key);
+
+    // --- direct_acceptance.cpp, direct_invitation.cpp: the direct route ---
+    void on_direct_offer(const v1::Envelope& envelope);  // kept for `accept --code`
+    // The next envelope of `type` from the relay until the deadline, processing the others as a
+    // sync does; timeout at the deadline, unavailable ("cancelled") when cancelled() says so.
+    Result<v1::Envelope> wait_for_envelope(v1::EnvelopeType type, std::chrono::steady_clock::time_point deadline,
+                                           const std::function<bool()>& cancelled);
+    std::function<void(int, std::string&)> direct_tamper_;  // tests: a relay altering signalling
+
     // --- delivery.cpp: which messages arrived, and which never did ---
     // The sender's window, unless the number is a replay or older than the window.
     Result<member::ReplayWindow> check_arrival(const Group& g, const v1::GroupMessageHeader& h) const;
@@ -131,6 +160,9 @@ class Member::Impl {
 };
 
 std::uint64_t now_unix();
+// A server's failure worth trying again later (it went away or asked for patience), not a refusal
+// on the merits.
+bool transient(const Error& e);
 std::string id_hex(const std::string& group_id);
 
 }  // namespace twofold

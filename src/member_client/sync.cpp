@@ -629,6 +629,10 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
         case v1::ENVELOPE_TYPE_ACCEPTANCE: on_acceptance(envelope); break;
         case v1::ENVELOPE_TYPE_RN1_DELIVERY: on_rn1_delivery(envelope); break;
         case v1::ENVELOPE_TYPE_ADMISSION_REFUSAL: on_admission_refusal(envelope); break;
+        case v1::ENVELOPE_TYPE_DIRECT_OFFER: on_direct_offer(envelope); break;
+        case v1::ENVELOPE_TYPE_DIRECT_ANSWER:  // taken only by a running `invite --direct`
+            refuse({}, "direct answer", Error{Errc::stale_epoch, "no direct invitation is waiting for it here"});
+            break;
         default:
             refuse(group ? group_label(*group) : std::string(), "envelope",
                    Error{Errc::malformed, "unknown envelope type"});
