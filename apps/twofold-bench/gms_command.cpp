@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -17,6 +18,7 @@
 #include "net/client_pool.h"
 #include "net/endpoint.h"
 #include "proc/child_process.h"
+#include "proc/postgres_server.h"
 #include "twofold/v1/gms.pb.h"
 
 namespace twofold::bench {
@@ -34,6 +36,9 @@ struct GmsOptions {
     std::size_t in_flight = 4;  // changes each group leader keeps outstanding
     bool ack = true;
     bool json = false;
+    // "postgresql": also measure the GMS on a private PostgreSQL started for the run; a
+    // postgresql:// URL: on that database. Either way SQLite is measured in the same run.
+    std::string store;
 };
 
 std::string self_dir() {
@@ -329,7 +334,20 @@ class GmsLoad {
     std::vector<double> delivery_ms_;
 };
 
-int run_gms(const GmsOptions& o) {
+// One run of the workload against a GMS on `store` ("" for SQLite in its data directory).
+struct Measured {
+    double changes_per_s = 0;
+    double p50_ms = 0;
+    double p99_ms = 0;
+    double rss_mib = 0;
+    std::size_t rekeys = 0;
+    double gms_cpu_cores = 0;
+    double bench_cpu_cores = 0;
+    double gms_cpu_us_per_change = 0;
+    double bench_cpu_us_per_change = 0;
+};
+
+Result<Measured> measure(const GmsOptions& o, const std::string& store) {
     std::unique_ptr<proc::ChildProcess> server;
     std::filesystem::path dir;
     net::Endpoint endpoint;
@@ -341,63 +359,137 @@ int run_gms(const GmsOptions& o) {
         // measured part (membership changes) does not hash passwords. Every member connects from
         // 127.0.0.1, and all connect before the first registers: lift the per-address cap and
         // the authentication deadline.
-        server = std::make_unique<proc::ChildProcess>(std::vector<std::string>{
+        std::vector<std::string> argv = {
             self_dir() + "/twofold-gms", "--data", dir.string(), "--listen", "127.0.0.1:0", "--password-hashing",
             "minimum", "--log-level", "warn", "--requests-per-second", "1000000", "--max-members",
             std::to_string(o.members + 10), "--max-connections-per-address", std::to_string(o.members + 10),
-            "--auth-timeout", "600"});
+            "--auth-timeout", "600"};
+        if (!store.empty()) {
+            argv.push_back("--store");
+            argv.push_back(store);
+        }
+        server = std::make_unique<proc::ChildProcess>(argv);
         const std::string line = server->first_line();
         auto ep = net::parse_endpoint(proc::word_after(line, "on"), "gms");
-        if (!ep) {
-            std::cerr << "twofold-bench: twofold-gms did not start (is it beside twofold-bench?)\n";
-            return 1;
-        }
+        if (!ep) return make_error(Errc::unavailable, "twofold-gms did not start (is it beside twofold-bench?)");
         endpoint = *ep;
         fingerprint = proc::word_after(line, "tls-fingerprint");
     } else {
         auto ep = net::parse_endpoint(o.gms, "--gms");
-        if (!ep) {
-            std::cerr << "twofold-bench: " << ep.error().message << '\n';
-            return 2;
-        }
+        if (!ep) return make_error(Errc::invalid_argument, ep.error().message);
         endpoint = *ep;
     }
     GmsLoad load(o, endpoint, fingerprint, server ? server->pid() : 0);
     const Status s = load.run();
-    const double rss = server ? rss_mib(server->pid()) : 0;
+    Measured m;
+    m.rss_mib = server ? rss_mib(server->pid()) : 0;
     if (server) {
         server->kill(SIGTERM);
         std::filesystem::remove_all(dir);
     }
-    if (!s) {
-        std::cerr << "twofold-bench: " << s.error().message << '\n';
+    if (!s) return s.error();
+    const auto& lat = load.delivery_ms();
+    m.changes_per_s = load.changes_per_s();
+    m.p50_ms = quantile(lat, 0.5);
+    m.p99_ms = quantile(lat, 0.99);
+    m.rekeys = load.rekeys();
+    m.gms_cpu_cores = load.gms_cpu_share();
+    m.bench_cpu_cores = load.own_cpu_share();
+    m.gms_cpu_us_per_change = load.gms_cpu_us_per_change();
+    m.bench_cpu_us_per_change = load.own_cpu_us_per_change();
+    return m;
+}
+
+// The workload's shape, the start of every JSON line.
+JsonLine workload_json(const GmsOptions& o) {
+    JsonLine line;
+    line.add("members", std::uint64_t{o.members})
+        .add("groups", std::uint64_t{o.groups})
+        .add("changes", std::uint64_t{o.changes})
+        .add("in_flight", std::uint64_t{o.in_flight});
+    return line;
+}
+
+// SQLite and PostgreSQL in one run, the ratio against SQLite (the baseline).
+int compare_stores(const GmsOptions& o) {
+    std::optional<proc::PostgresServer> private_server;
+    std::string url = o.store;
+    if (o.store == "postgresql") {
+        auto started = proc::PostgresServer::start();
+        if (!started) {
+            std::cerr << "twofold-bench: private PostgreSQL: " << started.error().message << '\n';
+            return 1;
+        }
+        private_server.emplace(std::move(*started));
+        if (auto db = private_server->create_database("bench"); !db) {
+            std::cerr << "twofold-bench: " << db.error().message << '\n';
+            return 1;
+        }
+        url = private_server->url("bench");
+    }
+    auto sqlite = measure(o, "");
+    if (!sqlite) {
+        std::cerr << "twofold-bench: sqlite: " << sqlite.error().message << '\n';
         return 1;
     }
-    const auto& lat = load.delivery_ms();
+    auto postgres = measure(o, url);
+    if (!postgres) {
+        std::cerr << "twofold-bench: postgresql: " << postgres.error().message << '\n';
+        return 1;
+    }
+    const double ratio = sqlite->changes_per_s > 0 ? postgres->changes_per_s / sqlite->changes_per_s : 0;
     if (o.json) {
-        std::cout << JsonLine()
-                         .add("members", std::uint64_t{o.members})
-                         .add("groups", std::uint64_t{o.groups})
-                         .add("changes", std::uint64_t{o.changes})
-                         .add("in_flight", std::uint64_t{o.in_flight})
-                         .add("changes_per_s", load.changes_per_s())
-                         .add("rekey_delivery_p50_ms", quantile(lat, 0.5))
-                         .add("rekey_delivery_p99_ms", quantile(lat, 0.99))
-                         .add("gms_rss_mib", rss)
-                         .add("rekeys", std::uint64_t{load.rekeys()})
-                         .add("gms_cpu_cores", load.gms_cpu_share())
-                         .add("bench_cpu_cores", load.own_cpu_share())
-                         .add("gms_cpu_us_per_change", load.gms_cpu_us_per_change())
-                         .add("bench_cpu_us_per_change", load.own_cpu_us_per_change())
+        std::cout << workload_json(o)
+                         .add("sqlite_changes_per_s", sqlite->changes_per_s)
+                         .add("sqlite_rekey_delivery_p50_ms", sqlite->p50_ms)
+                         .add("sqlite_rekey_delivery_p99_ms", sqlite->p99_ms)
+                         .add("postgresql_changes_per_s", postgres->changes_per_s)
+                         .add("postgresql_rekey_delivery_p50_ms", postgres->p50_ms)
+                         .add("postgresql_rekey_delivery_p99_ms", postgres->p99_ms)
+                         .add("postgresql_over_sqlite_changes", ratio)
+                         .add("postgresql_gms_cpu_us_per_change", postgres->gms_cpu_us_per_change)
+                         .add("sqlite_gms_cpu_us_per_change", sqlite->gms_cpu_us_per_change)
+                         .str()
+                  << '\n';
+    } else {
+        std::cout << "gms: " << o.members << " members in " << o.groups << " groups, " << o.changes
+                  << " durable membership changes on each store\n"
+                  << "  sqlite:     " << sqlite->changes_per_s << " changes/s; rekey delivery p99 " << sqlite->p99_ms
+                  << " ms\n"
+                  << "  postgresql: " << postgres->changes_per_s << " changes/s; rekey delivery p99 "
+                  << postgres->p99_ms << " ms\n"
+                  << "  postgresql / sqlite changes/s: " << ratio << " (target >= 0.5)\n";
+    }
+    return 0;
+}
+
+int run_gms(const GmsOptions& o) {
+    if (!o.store.empty()) return compare_stores(o);
+    auto m = measure(o, "");
+    if (!m) {
+        std::cerr << "twofold-bench: " << m.error().message << '\n';
+        return 1;
+    }
+    if (o.json) {
+        std::cout << workload_json(o)
+                         .add("changes_per_s", m->changes_per_s)
+                         .add("rekey_delivery_p50_ms", m->p50_ms)
+                         .add("rekey_delivery_p99_ms", m->p99_ms)
+                         .add("gms_rss_mib", m->rss_mib)
+                         .add("rekeys", std::uint64_t{m->rekeys})
+                         .add("gms_cpu_cores", m->gms_cpu_cores)
+                         .add("bench_cpu_cores", m->bench_cpu_cores)
+                         .add("gms_cpu_us_per_change", m->gms_cpu_us_per_change)
+                         .add("bench_cpu_us_per_change", m->bench_cpu_us_per_change)
                          .str()
                   << '\n';
     } else {
         std::cout << "gms: " << o.members << " members in " << o.groups << " groups, " << o.changes
                   << " durable membership changes\n"
-                  << "  " << load.changes_per_s() << " changes/s; rekey delivery p50 " << quantile(lat, 0.5)
-                  << " ms, p99 " << quantile(lat, 0.99) << " ms; GMS RSS " << rss << " MiB\n"
-                  << "  " << load.rekeys() << " rekeys; CPU over the measured part: GMS " << load.gms_cpu_share()
-                  << " cores, load generator " << load.own_cpu_share() << " cores\n";
+                  << "  " << m->changes_per_s << " changes/s; rekey delivery p50 " << m->p50_ms << " ms, p99 "
+                  << m->p99_ms << " ms; GMS RSS " << m->rss_mib << " MiB\n"
+                  << "  " << m->rekeys << " rekeys; CPU over the measured part: GMS " << m->gms_cpu_cores
+                  << " cores, load generator " << m->bench_cpu_cores << " cores\n";
     }
     return 0;
 }
@@ -416,7 +508,22 @@ void add_gms_command(CLI::App& app, int* exit_status) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
     cmd->add_flag("!--no-ack", o->ack, "members do not acknowledge rekeys");
     cmd->add_flag("--json", o->json, "one JSON line");
-    cmd->callback([o, exit_status] { *exit_status = run_gms(*o); });
+    cmd->add_option("--store", o->store,
+                    "also measure the GMS on PostgreSQL, against SQLite in the same run: 'postgresql' starts a "
+                    "private server for the run, or give a postgresql:// URL");
+    cmd->callback([o, exit_status] {
+        if (!o->store.empty() && !o->gms.empty()) {
+            std::cerr << "twofold-bench: --store starts its own GMS; it does not go with --gms\n";
+            *exit_status = 2;
+            return;
+        }
+        if (!o->store.empty() && o->store != "postgresql" && o->store.rfind("postgres", 0) != 0) {
+            std::cerr << "twofold-bench: --store: 'postgresql' or a postgresql:// URL\n";
+            *exit_status = 2;
+            return;
+        }
+        *exit_status = run_gms(*o);
+    });
 }
 
 }  // namespace twofold::bench
