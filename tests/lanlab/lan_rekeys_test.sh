@@ -79,7 +79,7 @@ capture=$!
 tf bob --json recv --follow >"$WORK/bob.out" 2>"$WORK/bob.err" &
 bob=$!
 wait $capture
-sleep 3  # a renewal later, the captured rekey is behind
+sleep 7  # three renewals later the captured rekey is past the grace of two (older epochs are refused)
 lab_exec m1 "$probe" inject "$ADDRESS" 7410 eth0 "$("$probe" forge "$GID" 99)"
 lab_exec m1 "$probe" inject "$ADDRESS" 7410 eth0 "$(cat "$WORK/captured")"
 # Alice's group "other" has its own address; a datagram naming it, sent to "harbour"'s address, and
