@@ -47,6 +47,10 @@ Status ReplayWindow::check(std::uint64_t sequence) const {
     return {};
 }
 
+bool ReplayWindow::received(std::uint64_t sequence) const noexcept {
+    return any_ && sequence <= highest_ && highest_ - sequence < kWindow && seen(highest_ - sequence);
+}
+
 void ReplayWindow::mark(std::uint64_t sequence, std::vector<SequenceRange>* lost) {
     if (!any_ || sequence > highest_) {
         const std::uint64_t shift = any_ ? sequence - highest_ : kWindow;

@@ -34,6 +34,8 @@ class ReplayWindow {
     // Refuses, with stale_epoch, a sequence seen before ("replayed message") or one that fell
     // out of the window ("sequence N is older than the replay window").
     Status check(std::uint64_t sequence) const;
+    // Whether `sequence` is inside the window and marked: the case check() calls a replay.
+    bool received(std::uint64_t sequence) const noexcept;
 
     // Records `sequence` as arrived: call it only for a message whose signature verified, so a
     // forgery can neither burn a number nor fill a gap. When this would push an unreported,

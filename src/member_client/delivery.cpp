@@ -50,6 +50,13 @@ Result<member::ReplayWindow> Member::Impl::check_arrival(const Group& g, const v
     return window;
 }
 
+bool Member::Impl::already_received(const Group& g, const v1::Envelope& envelope) const {
+    auto message = member::parse_group_message(as_bytes(envelope.payload()));
+    if (!message) return false;  // refused on the normal path, with its reason
+    auto window = window_of(g.info, crypto::to_hex(as_bytes(message->header().sender_key())));
+    return window && window->received(message->header().sequence());
+}
+
 void Member::Impl::record_arrival(Group& g, const v1::GroupMessageHeader& h, member::ReplayWindow window) {
     const std::string sender_hex = crypto::to_hex(as_bytes(h.sender_key()));
     std::vector<member::SequenceRange> lost;

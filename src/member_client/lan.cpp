@@ -7,7 +7,6 @@
 #include <chrono>
 
 #include "member_client/member_impl.h"
-#include "member/message_protection.h"
 #include "wire/message.h"
 #include "wire/signed_rekey.h"
 #include "wire/validate.h"
@@ -94,13 +93,6 @@ void Member::Impl::on_lan_datagram(const std::string& gid, ByteView bytes) {
         on_group_message(g, envelope);
         if (auto s = vault_.commit(); !s) note_pending("a message by multicast", s.error());
     }
-}
-
-bool Member::Impl::already_received(const Group& g, const v1::Envelope& envelope) const {
-    auto message = member::parse_group_message(as_bytes(envelope.payload()));
-    if (!message) return false;  // refused on the normal path, with its reason
-    auto window = check_arrival(g, message->header());
-    return !window && window.error().code == Errc::stale_epoch && window.error().message == "replayed message";
 }
 
 bool Member::Impl::send_lan_message(Group& g, const std::string& message) {

@@ -107,9 +107,6 @@ class Member::Impl {
     Status open_lan_sessions(bool join);
     void poll_lan();  // every datagram waiting now
     void on_lan_datagram(const std::string& group_id, ByteView datagram);
-    // A copy of a message already opened (by (sender, sequence)): with LAN messages on, the copy
-    // that comes second by the other path is expected, not a replay to report.
-    bool already_received(const Group& g, const v1::Envelope& envelope) const;
     bool send_lan_message(Group& g, const std::string& message);  // true: it went on the LAN
 
     // The group-message path, shared by sync and follow.
@@ -147,6 +144,9 @@ class Member::Impl {
     // The sender's window, unless the number is a replay or older than the window.
     Result<member::ReplayWindow> check_arrival(const Group& g, const v1::GroupMessageHeader& h) const;
     // Marks the number in that window and stores it; reports holes it pushes out unseen.
+    // A copy of a message already opened (by (sender, sequence)): with LAN messages on, the copy
+    // that comes second by the other path is expected, not a replay to report.
+    bool already_received(const Group& g, const v1::Envelope& envelope) const;
     void record_arrival(Group& g, const v1::GroupMessageHeader& h, member::ReplayWindow window);
     void account_for_refused(Group& g, const v1::Envelope& envelope);  // signed, but not opened
     void report_missing(const Group& g, const std::string& sender_hex, const std::vector<member::SequenceRange>& ranges);
