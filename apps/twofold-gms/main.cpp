@@ -6,6 +6,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "core/validity.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "crypto/hex.h"
@@ -82,18 +83,21 @@ int groups(const std::filesystem::path& data_dir, const std::string& store_url, 
                       << json_escape(r.account) << "\",\"online\":" << (r.online ? "true" : "false")
                       << ",\"acknowledged_epoch\":" << r.acknowledged_epoch << ",\"rn2_epoch\":" << r.rn2_epoch
                       << ",\"may_invite\":" << (r.rights.may_invite ? "true" : "false")
-                      << ",\"may_remove\":" << (r.rights.may_remove ? "true" : "false") << "}";
+                      << ",\"may_remove\":" << (r.rights.may_remove ? "true" : "false")
+                      << ",\"valid_until\":" << r.valid_until << "}";
         }
         std::cout << "]\n";
         return kExitOk;
     }
-    std::printf("%-32s  %-20s  %-6s  %-9s  %-9s  %s\n", "group", "member", "online", "ack-epoch", "rn2-epoch",
-                "rights");
+    std::printf("%-32s  %-20s  %-6s  %-9s  %-9s  %-13s  %s\n", "group", "member", "online", "ack-epoch", "rn2-epoch",
+                "rights", "valid-until");
     for (const auto& r : *rows) {
         std::string rights = std::string(r.rights.may_invite ? "invite " : "") + (r.rights.may_remove ? "remove" : "");
-        std::printf("%-32s  %-20s  %-6s  %-9llu  %-9llu  %s\n", twofold::crypto::to_hex(r.group).c_str(),
+        const std::string until = r.valid_until != 0 ? twofold::validity::format_utc_time(r.valid_until) : "-";
+        std::printf("%-32s  %-20s  %-6s  %-9llu  %-9llu  %-13s  %s\n", twofold::crypto::to_hex(r.group).c_str(),
                     r.account.c_str(), r.online ? "yes" : "no", static_cast<unsigned long long>(r.acknowledged_epoch),
-                    static_cast<unsigned long long>(r.rn2_epoch), rights.empty() ? "-" : rights.c_str());
+                    static_cast<unsigned long long>(r.rn2_epoch), rights.empty() ? "-" : rights.c_str(),
+                    until.c_str());
     }
     return kExitOk;
 }

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/command_line.h"
+#include "core/validity.h"
 #include "direct_commands.h"
 #include "outcome_lines.h"
 #include "secret_input.h"
@@ -110,7 +111,11 @@ void print_group(const GroupInfo& g, bool as_json) {
                           {"strict", g.strict},
                           {"rn1_generation", g.rn1_generation},
                           {"rn2_epoch", g.rn2_epoch},
-                          {"membership_epoch", g.membership_epoch}}
+                          {"membership_epoch", g.membership_epoch},
+                          {"rn2_interval_seconds", g.rn2_interval_seconds},
+                          {"rn1_interval_seconds", g.rn1_interval_seconds},
+                          {"max_validity_seconds", g.max_validity_seconds},
+                          {"valid_until", g.valid_until}}
                          .dump()
                   << '\n';
         return;
@@ -121,7 +126,50 @@ void print_group(const GroupInfo& g, bool as_json) {
                                   : g.state;
     std::cout << (g.name.empty() ? "(unnamed)" : g.name) << "  id " << g.id.substr(0, 16) << "  " << state
               << "  epoch rn1=" << g.rn1_generation << " rn2=" << g.rn2_epoch << "  members@" << g.membership_epoch
-              << "  rights " << rights_text(g.rights) << (g.strict ? "  strict" : "") << '\n';
+              << "  rights " << rights_text(g.rights) << (g.strict ? "  strict" : "")
+              << "  rekeys rn2 every " << validity::format_duration(g.rn2_interval_seconds) << ", rn1 every "
+              << validity::format_duration(g.rn1_interval_seconds)
+              << (g.max_validity_seconds != 0 ? "  max validity " + validity::format_duration(g.max_validity_seconds)
+                                              : std::string())
+              << (g.valid_until != 0 ? "  valid until " + validity::format_utc_time(g.valid_until) : std::string())
+              << '\n';
+}
+
+// A policy period: bare seconds ("3600") or a duration ("7d", "90m").
+Result<std::uint32_t> period_seconds(const std::string& option, const std::string& text) {
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos && text.size() < 10) {
+        return static_cast<std::uint32_t>(std::stoul(text));
+    }
+    auto d = validity::parse_duration(text);
+    if (!d) return make_error(Errc::invalid_argument, option + ": " + d.error().message);
+    if (*d > UINT32_MAX) return make_error(Errc::invalid_argument, option + ": too long");
+    return static_cast<std::uint32_t>(*d);
+}
+
+// --valid-for DURATION or --valid-until TIME (UTC), as a Validity.
+struct ValidityArgs {
+    std::string valid_for, valid_until;
+};
+
+void add_validity_options(CLI::App& cmd, ValidityArgs& v) {
+    auto* f = cmd.add_option("--valid-for", v.valid_for, "membership lasts this long from its admission (90m, 1h, 2d)");
+    auto* u = cmd.add_option("--valid-until", v.valid_until, "membership ends at this UTC time (2027-01-31T18:00Z)");
+    f->excludes(u);
+}
+
+Result<Validity> validity_of(const ValidityArgs& v) {
+    Validity out;
+    if (!v.valid_for.empty()) {
+        auto d = validity::parse_duration(v.valid_for);
+        if (!d) return make_error(Errc::invalid_argument, "--valid-for: " + d.error().message);
+        out.for_seconds = *d;
+    }
+    if (!v.valid_until.empty()) {
+        auto t = validity::parse_utc_time(v.valid_until);
+        if (!t) return make_error(Errc::invalid_argument, "--valid-until: " + t.error().message);
+        out.until_unix = *t;
+    }
+    return out;
 }
 
 std::atomic<bool> g_stop{false};
@@ -221,6 +269,7 @@ void add_group(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_s
     struct Args {
         std::string name;
         GroupPolicyOptions policy;
+        std::string rn1_interval, max_validity;
     };
     auto a = std::make_shared<Args>();
     CLI::App* group = app.add_subcommand("group", "Group administration");
@@ -230,8 +279,22 @@ void add_group(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_s
     create->add_option("--rn2-interval", a->policy.rn2_interval_seconds, "seconds between timed RN2 renewals");
     create->add_option("--max-members", a->policy.max_members, "member limit (0: the server's)");
     create->add_flag("--strict", a->policy.strict, "rotate RN1 on every removal");
+    create->add_option("--rn1-interval", a->rn1_interval,
+                       "RN1 rotation period, seconds or a duration (7d; default: the GMS's, 7 days)");
+    create->add_option("--max-validity", a->max_validity,
+                       "longest validity an inviter may give a membership (90m, 30d; default: no limit)");
     create->callback([a, common, exit_status] {
         *exit_status = with_member(*common, [&](Member& m) -> Status {
+            if (!a->rn1_interval.empty()) {
+                auto v = period_seconds("--rn1-interval", a->rn1_interval);
+                if (!v) return v.error();
+                a->policy.rn1_interval_seconds = *v;
+            }
+            if (!a->max_validity.empty()) {
+                auto v = period_seconds("--max-validity", a->max_validity);
+                if (!v) return v.error();
+                a->policy.max_validity_seconds = *v;
+            }
             auto g = m.create_group(a->name, a->policy);
             if (!g) return g.error();
             print_group(*g, common->json);
@@ -265,11 +328,15 @@ void add_listing(CLI::App& app, const std::shared_ptr<Common>& common, int* exit
                 if (common->json) {
                     std::cout << json{{"account", e.account},
                                       {"fingerprint", e.fingerprint},
-                                      {"rights", rights_json(e.rights)}}
+                                      {"rights", rights_json(e.rights)},
+                                      {"valid_until", e.valid_until}}
                                      .dump()
                               << '\n';
                 } else {
-                    std::cout << e.account << "  " << e.fingerprint << "  " << rights_text(e.rights) << '\n';
+                    std::cout << e.account << "  " << e.fingerprint << "  " << rights_text(e.rights)
+                              << (e.valid_until != 0 ? "  valid until " + validity::format_utc_time(e.valid_until)
+                                                     : std::string())
+                              << '\n';
                 }
             }
             return {};
@@ -308,6 +375,7 @@ void add_invite(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_
         std::string group, account;
         Rights rights;
         DirectArgs direct;
+        ValidityArgs validity;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("invite", "Invite an account into a group (it answers with `twofold accept`)");
@@ -316,14 +384,56 @@ void add_invite(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_
     cmd->add_flag("--may-invite", a->rights.may_invite, "the invitee may invite others");
     cmd->add_flag("--may-remove", a->rights.may_remove, "the invitee may remove others");
     add_direct_invite_options(*cmd, a->direct);
+    add_validity_options(*cmd, a->validity);
     cmd->callback([a, common, exit_status] {
         *exit_status = with_member(*common, [&](Member& m) -> Status {
+            auto validity = validity_of(a->validity);
+            if (!validity) return validity.error();
             if (!a->direct.direct.empty()) {
+                if (validity->until_unix != 0 || validity->for_seconds != 0) {
+                    return make_error(Errc::invalid_argument, "--valid-for/--valid-until are not taken with --direct");
+                }
                 return invite_direct(m, a->group, a->account, a->rights, a->direct, common->json);
             }
-            auto invited = m.invite(a->group, a->account, a->rights);
+            auto invited = m.invite(a->group, a->account, a->rights, *validity);
             if (!invited) return invited.error();
             print_invited(*invited, common->json);
+            return {};
+        });
+    });
+}
+
+void add_extend(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_status) {
+    struct Args {
+        std::string group, account;
+        ValidityArgs validity;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd =
+        app.add_subcommand("extend", "Give another member's membership a new end (needs may_invite)");
+    cmd->add_option("GROUP", a->group, "group name or id")->required();
+    cmd->add_option("ACCOUNT", a->account, "the member")->required();
+    add_validity_options(*cmd, a->validity);
+    cmd->callback([a, common, exit_status] {
+        *exit_status = with_member(*common, [&](Member& m) -> Status {
+            if (a->validity.valid_for.empty() && a->validity.valid_until.empty()) {
+                return make_error(Errc::invalid_argument, "give --valid-for DURATION or --valid-until TIME");
+            }
+            auto validity = validity_of(a->validity);
+            if (!validity) return validity.error();
+            auto extended = m.extend(a->group, a->account, *validity);
+            if (!extended) return extended.error();
+            if (common->json) {
+                std::cout << json{{"event", "extended"},
+                                  {"group", extended->group},
+                                  {"account", extended->account},
+                                  {"valid_until", extended->valid_until}}
+                                 .dump()
+                          << '\n';
+            } else {
+                std::cout << "extended " << extended->account << "'s membership in «" << extended->group
+                          << "» until " << validity::format_utc_time(extended->valid_until) << '\n';
+            }
             return {};
         });
     });
@@ -490,6 +600,7 @@ void add_member_commands(CLI::App& app, int* exit_status) {
     add_group(app, common, exit_status);
     add_listing(app, common, exit_status);
     add_invite(app, common, exit_status);
+    add_extend(app, common, exit_status);
     add_accept(app, common, exit_status);
     add_send(app, common, exit_status);
     add_recv(app, common, exit_status);

@@ -28,6 +28,13 @@ struct Rights {
     bool may_remove = false;
 };
 
+// How long a membership lasts (invite, extend): an absolute end, or a duration from the moment
+// the GMS records it. Both 0: no end (or, in a group with a max validity, that maximum).
+struct Validity {
+    std::uint64_t until_unix = 0;
+    std::uint64_t for_seconds = 0;
+};
+
 struct InitOptions {
     std::string account;
     std::string password;           // for the GMS account (kept in the encrypted store)
@@ -43,6 +50,8 @@ struct GroupPolicyOptions {
     std::uint32_t rn2_interval_seconds = 60;
     std::uint32_t max_members = 0;
     bool strict = false;
+    std::uint32_t rn1_interval_seconds = 0;  // 0: the GMS's default (7 days)
+    std::uint32_t max_validity_seconds = 0;  // 0: memberships may last for ever
 };
 
 struct GroupInfo {
@@ -54,12 +63,23 @@ struct GroupInfo {
     std::uint64_t rn1_generation = 0;
     std::uint64_t rn2_epoch = 0;
     std::uint64_t membership_epoch = 0;
+    std::uint32_t rn2_interval_seconds = 0;  // the group's two rekey periods (policy)
+    std::uint32_t rn1_interval_seconds = 0;
+    std::uint32_t max_validity_seconds = 0;
+    std::uint64_t valid_until = 0;  // this member's own validity end (unix seconds); 0: never
 };
 
 struct MemberInfo {
     std::string account;
     std::string fingerprint;  // safety number
     Rights rights;
+    std::uint64_t valid_until = 0;  // unix seconds; 0: never
+};
+
+struct ExtendOutcome {
+    std::string group;
+    std::string account;
+    std::uint64_t valid_until = 0;  // as the GMS recorded it
 };
 
 struct InvitationInfo {
@@ -221,7 +241,10 @@ class Member {
     Result<std::vector<GroupInfo>> groups();
     Result<std::vector<MemberInfo>> members(const std::string& group);
 
-    Result<InviteOutcome> invite(const std::string& group, const std::string& account, Rights rights);
+    Result<InviteOutcome> invite(const std::string& group, const std::string& account, Rights rights,
+                                 Validity validity = {});
+    // Sets another member's validity anew (needs may_invite; within the group's max validity).
+    Result<ExtendOutcome> extend(const std::string& group, const std::string& account, Validity validity);
     Result<std::vector<InvitationInfo>> invitations();
     // `which`: the group's name, a group id prefix (4+ hex digits) or the inviter's account.
     // More than one match is an error listing them.

@@ -5,6 +5,7 @@
 #include "crypto/seal.h"
 #include "crypto/turn_rest_credentials.h"
 #include "crypto/x25519.h"
+#include "core/validity.h"
 #include "wire/statement.h"
 
 namespace twofold::gms {
@@ -35,6 +36,8 @@ v1::GroupPolicy to_proto(const Policy& p) {
     out.set_rn2_interval_seconds(p.rn2_interval_seconds);
     out.set_max_members(p.max_members);
     out.set_strict(p.strict);
+    out.set_rn1_interval_seconds(p.rn1_interval_seconds);
+    out.set_max_validity_seconds(p.max_validity_seconds);
     return out;
 }
 
@@ -65,6 +68,8 @@ GmsCore::GmsCore(Config config, crypto::SigningKey signing_key, State state)
         const GroupId id = g.id;
         groups_.emplace(id, std::move(g));
         schedule_renewal(groups_.at(id), 0);
+        // A validity that ended while the GMS was down is due at the first batch.
+        for (const auto& [aid, m] : groups_.at(id).members) expiries_.set(id, aid, m.valid_until);
     }
 }
 
@@ -205,7 +210,10 @@ std::optional<PasswordJob> GmsCore::handle(ClientId client, const v1::GmsRequest
     const AccountId me = *c.account;
     switch (request.body_case()) {
         case R::kCreateGroup: on_create_group(client, me, rid, request.create_group(), now_ms, out); break;
-        case R::kMemberNotification: on_member_notification(client, me, rid, request.member_notification(), out); break;
+        case R::kMemberNotification:
+            on_member_notification(client, me, rid, request.member_notification(), now_ms, out);
+            break;
+        case R::kExtendValidity: on_extend_validity(client, me, rid, request.extend_validity(), now_ms, out); break;
         case R::kRekeyAck: on_rekey_ack(client, me, rid, request.rekey_ack(), out); break;
         case R::kRn2Inquiry: on_inquiry(client, me, rid, request.rn2_inquiry(), out); break;
         case R::kListMembers: on_list_members(client, me, rid, request.list_members(), now_ms, out); break;
@@ -295,6 +303,7 @@ v1::GroupStatus GmsCore::status_of(const Group& g, AccountId member) const {
     if (const auto it = g.members.find(member); it != g.members.end()) {
         s.set_acknowledged_epoch(it->second.acknowledged_epoch);
         *s.mutable_rights() = to_proto(it->second.rights);
+        s.set_valid_until_unix(it->second.valid_until);
     }
     return s;
 }
@@ -311,6 +320,9 @@ void GmsCore::on_create_group(ClientId client, AccountId me, std::uint64_t rid, 
                                                                            : req.policy().rn2_interval_seconds();
     policy.max_members = req.policy().max_members() == 0 ? config_.max_members : req.policy().max_members();
     policy.strict = req.policy().strict();
+    policy.rn1_interval_seconds = req.policy().rn1_interval_seconds() == 0 ? config_.default_rn1_interval_seconds
+                                                                           : req.policy().rn1_interval_seconds();
+    policy.max_validity_seconds = req.policy().max_validity_seconds();
     if (policy.max_members > config_.max_members) {
         answer_error(client, rid, v1::ERROR_CODE_MALFORMED,
                      "max_members above this server's limit of " + std::to_string(config_.max_members), out);
@@ -332,7 +344,8 @@ void GmsCore::on_create_group(ClientId client, AccountId me, std::uint64_t rid, 
 }
 
 void GmsCore::on_member_notification(ClientId client, AccountId me, std::uint64_t rid,
-                                     const v1::MemberNotification& n, std::vector<Outgoing>& out) {
+                                     const v1::MemberNotification& n, std::uint64_t now_ms,
+                                     std::vector<Outgoing>& out) {
     Group* g = find_group(n.group_id());
     if (g == nullptr) {
         answer_error(client, rid, v1::ERROR_CODE_UNKNOWN_GROUP, "no such group", out);
@@ -340,15 +353,9 @@ void GmsCore::on_member_notification(ClientId client, AccountId me, std::uint64_
     }
     // Checked against the membership as it will be once the changes already queued in this batch
     // apply, so two changes in one batch see each other.
-    const auto emplaced = pending_.try_emplace(g->id);
-    const auto pit = emplaced.first;
-    const bool fresh = emplaced.second;
-    PendingGroup& pending = pit->second;
-    if (fresh) {
-        for (const auto& [aid, m] : g->members) pending.effective.emplace(aid, m.rights);
-    }
+    PendingGroup& pending = pending_of(*g);
     const auto refuse = [&](v1::ErrorCode code, std::string message) {
-        if (pending.changes.empty()) pending_.erase(pit);
+        if (pending.changes.empty()) pending_.erase(g->id);
         answer_error(client, rid, code, std::move(message), out);
     };
     const auto mine_it = pending.effective.find(me);
@@ -359,8 +366,9 @@ void GmsCore::on_member_notification(ClientId client, AccountId me, std::uint64_
     if (target == nullptr) return refuse(v1::ERROR_CODE_UNKNOWN_MEMBER, "no account '" + n.account() + "'");
     const bool target_is_member = pending.effective.contains(target->id);
     Rights granted;
+    std::uint64_t valid_until = 0;
     switch (n.change()) {
-        case v1::MemberNotification::CHANGE_ADD:
+        case v1::MemberNotification::CHANGE_ADD: {
             granted = from_proto(n.rights());
             if (!mine.may_invite) return refuse(v1::ERROR_CODE_FORBIDDEN, "missing right: may_invite");
             if (!mine.covers(granted)) {
@@ -373,8 +381,17 @@ void GmsCore::on_member_notification(ClientId client, AccountId me, std::uint64_
                 return refuse(v1::ERROR_CODE_FORBIDDEN,
                               "group is full (max_members " + std::to_string(g->policy.max_members) + ")");
             }
+            auto validity =
+                validity::check_validity(n.valid_until_unix(), now_ms / kMsPerSecond, g->policy.max_validity_seconds);
+            if (!validity) {
+                return refuse(validity.error().code == Errc::forbidden ? v1::ERROR_CODE_FORBIDDEN
+                                                                       : v1::ERROR_CODE_MALFORMED,
+                              validity.error().message);
+            }
+            valid_until = *validity;
             pending.effective.emplace(target->id, granted);
             break;
+        }
         case v1::MemberNotification::CHANGE_REMOVE:
         case v1::MemberNotification::CHANGE_LEAVE:
             if (!leave && target->id != me && !mine.may_remove) {
@@ -386,7 +403,15 @@ void GmsCore::on_member_notification(ClientId client, AccountId me, std::uint64_
         default:
             return refuse(v1::ERROR_CODE_MALFORMED, "member_notification.change is unspecified");
     }
-    pending.changes.push_back(PendingChange{client, rid, n.change(), target->id, me, granted});
+    pending.changes.push_back(PendingChange{client, rid, n.change(), target->id, me, granted, valid_until, false});
+}
+
+GmsCore::PendingGroup& GmsCore::pending_of(const Group& g) {
+    const auto [it, fresh] = pending_.try_emplace(g.id);
+    if (fresh) {
+        for (const auto& [aid, m] : g.members) it->second.effective.emplace(aid, m.rights);
+    }
+    return it->second;
 }
 
 void GmsCore::on_rekey_ack(ClientId client, AccountId me, std::uint64_t rid, const v1::RekeyAck& ack,
@@ -435,8 +460,12 @@ v1::MembershipStatement GmsCore::statement_for(const Group& g, AccountId member,
     s.set_identity_key(std::string(a.identity_key.begin(), a.identity_key.end()));
     s.set_account(a.name);
     *s.mutable_rights() = to_proto(g.members.at(member).rights);
-    s.set_expires_unix(now_ms / kMsPerSecond + config_.statement_ttl_seconds);
+    const std::uint64_t valid_until = g.members.at(member).valid_until;
+    const std::uint64_t expires = now_ms / kMsPerSecond + config_.statement_ttl_seconds;
+    // A statement never outlives the membership it states.
+    s.set_expires_unix(valid_until != 0 ? std::min(expires, valid_until) : expires);
     s.set_member_since(g.members.at(member).member_since);
+    s.set_valid_until(valid_until);
     wire::sign_statement(s, signing_key_);
     return s;
 }
@@ -544,6 +573,7 @@ std::optional<v1::GmsResponse> GmsCore::welcome_for(const Group& g, AccountId me
     *w->mutable_policy() = to_proto(g.policy);
     *w->mutable_rights() = to_proto(g.members.at(member).rights);
     w->set_rn1_generation(g.rn1_generation);
+    w->set_valid_until_unix(g.members.at(member).valid_until);
     add_rn1_claims(g, *w->mutable_rn1_claims());
     // Only epochs this member was a member at (it joined at or before them).
     g.keys.recent_rn2s_into(g.members.at(member).joined_epoch, scratch_);
@@ -595,12 +625,22 @@ void GmsCore::apply_pending(Group& g, PendingGroup& pending, std::uint64_t now_m
         if (delta > 0) joins.push_back(aid);
         if (delta < 0) removes.push_back(aid);
     }
+    std::map<AccountId, std::uint64_t> granted_validity;  // the last add's, per joiner
+    std::map<AccountId, std::uint64_t> expired_at;        // removals the expiry schedule made
+    for (const PendingChange& c : pending.changes) {
+        if (c.change == v1::MemberNotification::CHANGE_ADD) granted_validity[c.target] = c.valid_until;
+        if (c.expired) expired_at[c.target] = c.valid_until;
+    }
     for (AccountId aid : removes) {
         g.members.erase(aid);
+        expiries_.forget(g.id, aid);
         journal_.removed(g.id, aid);
     }
     for (AccountId aid : joins) {
-        g.members.emplace(aid, Membership{pending.effective.at(aid), 0});
+        Membership m{pending.effective.at(aid), 0};
+        m.valid_until = granted_validity[aid];
+        g.members.emplace(aid, m);
+        expiries_.set(g.id, aid, m.valid_until);
         journal_.membership(g.id, aid);
     }
     // A member removed and added back in this batch stays in the tree, but with the rights of
@@ -612,6 +652,11 @@ void GmsCore::apply_pending(Group& g, PendingGroup& pending, std::uint64_t now_m
             member->second.rights = granted;
             journal_.membership(g.id, aid);
         }
+        if (const auto v = granted_validity.find(aid); v != granted_validity.end()) {
+            member->second.valid_until = v->second;  // the re-add's validity
+            expiries_.set(g.id, aid, v->second);
+            journal_.membership(g.id, aid);
+        }
     }
     ++g.membership_epoch;
     for (AccountId aid : joins) g.members.at(aid).member_since = g.membership_epoch;
@@ -621,8 +666,17 @@ void GmsCore::apply_pending(Group& g, PendingGroup& pending, std::uint64_t now_m
     removed.mutable_removed()->set_group_id(to_string(g.id));
     removed.mutable_removed()->set_membership_epoch(g.membership_epoch);
     const auto removed_payload = encode(removed);
-    for (AccountId aid : removes) send_to_account(aid, removed_payload, out);
+    for (AccountId aid : removes) {
+        if (const auto e = expired_at.find(aid); e != expired_at.end()) {
+            v1::GmsResponse expired = removed;
+            expired.mutable_removed()->set_expired_at_unix(e->second);
+            send_to_account(aid, encode(expired), out);
+        } else {
+            send_to_account(aid, removed_payload, out);
+        }
+    }
     for (const PendingChange& c : pending.changes) {
+        if (c.expired) continue;  // nobody asked
         v1::GmsResponse r;
         r.set_request_id(c.request_id);
         r.set_epoch(g.membership_epoch);
@@ -632,6 +686,7 @@ void GmsCore::apply_pending(Group& g, PendingGroup& pending, std::uint64_t now_m
     if (g.members.empty()) {  // the last member left: the group ends
         journal_.deleted(g.id);
         renewal_due_.erase(g.id);
+        expiries_.forget_group(g.id);
         groups_.erase(g.id);
         return;
     }
@@ -655,6 +710,7 @@ void GmsCore::apply_pending(Group& g, PendingGroup& pending, std::uint64_t now_m
 }
 
 void GmsCore::end_batch(std::uint64_t now_ms, std::vector<Outgoing>& out) {
+    queue_expiries(now_ms);
     for (auto& [id, pending] : pending_) {
         if (auto it = groups_.find(id); it != groups_.end()) apply_pending(it->second, pending, now_ms, out);
     }

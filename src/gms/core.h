@@ -18,6 +18,7 @@
 #include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "crypto/x25519.h"
+#include "gms/expiry.h"
 #include "gms/journal.h"
 #include "gms/model.h"
 #include "gms/throttle.h"
@@ -40,6 +41,7 @@ struct TurnConfig {
 struct Config {
     TurnConfig turn;
     std::uint32_t default_rn2_interval_seconds = 60;
+    std::uint32_t default_rn1_interval_seconds = 7 * 24 * 3600;
     std::uint32_t max_members = 100'000;
     std::uint64_t statement_ttl_seconds = 3600;
     std::size_t min_password_bytes = 8;
@@ -93,6 +95,10 @@ class GmsCore {
     // its group's relay topic when the batch has committed (as `out` is released).
     std::vector<std::shared_ptr<const Bytes>> take_publications();
 
+    // The next membership expiry (unix seconds), for the server's one-shot timer: end_batch at
+    // or after it removes the members whose validity ended.
+    std::optional<std::uint64_t> next_expiry() const { return expiries_.next_due(); }
+
     const crypto::SignPublicKey& signing_public_key() const noexcept { return signing_key_.public_key(); }
     const Group* group(const GroupId& id) const;
     std::size_t group_count() const noexcept { return groups_.size(); }
@@ -109,11 +115,17 @@ class GmsCore {
         AccountId target;
         AccountId by;
         Rights rights;
+        std::uint64_t valid_until = 0;  // an add: the validity granted; a removal: set if it expired
+        bool expired = false;           // queued by the expiry schedule, not by a request
     };
     struct PendingGroup {
         std::map<AccountId, Rights> effective;  // members once the queued changes apply
         std::vector<PendingChange> changes;
     };
+    // The pending changes of a group, created from its committed members on first use.
+    PendingGroup& pending_of(const Group& group);
+    // Queues the removal of every membership whose validity ended by `now_ms` (expiry.cpp).
+    void queue_expiries(std::uint64_t now_ms);
 
     void answer_error(ClientId to, std::uint64_t request_id, v1::ErrorCode code, std::string message,
                       std::vector<Outgoing>& out);
@@ -123,7 +135,9 @@ class GmsCore {
     void on_create_group(ClientId, AccountId, std::uint64_t request_id, const v1::CreateGroupRequest&,
                          std::uint64_t now_ms, std::vector<Outgoing>&);
     void on_member_notification(ClientId, AccountId, std::uint64_t request_id, const v1::MemberNotification&,
-                                std::vector<Outgoing>&);
+                                std::uint64_t now_ms, std::vector<Outgoing>&);
+    void on_extend_validity(ClientId, AccountId, std::uint64_t request_id, const v1::ExtendValidity&,
+                            std::uint64_t now_ms, std::vector<Outgoing>&);
     void on_rekey_ack(ClientId, AccountId, std::uint64_t request_id, const v1::RekeyAck&, std::vector<Outgoing>&);
     void on_inquiry(ClientId, AccountId, std::uint64_t request_id, const v1::Rn2Inquiry&, std::vector<Outgoing>&);
     void on_list_members(ClientId, AccountId, std::uint64_t request_id, const v1::ListMembersRequest&,
@@ -172,6 +186,7 @@ class GmsCore {
     std::map<GroupId, PendingGroup> pending_;
     std::multimap<std::uint64_t, GroupId> renewals_;  // due time (ms) -> group
     std::map<GroupId, std::uint64_t> renewal_due_;     // the live entry per group
+    ExpirySchedule expiries_;                          // memberships with a validity end
     AccountId next_account_id_ = 1;
     LoginThrottle login_throttle_;
     RequestBudget budget_;

@@ -36,6 +36,10 @@ struct Policy {
     std::uint32_t rn2_interval_seconds = 60;
     std::uint32_t max_members = 0;  // 0: the server's limit
     bool strict = false;
+    // The thesis's long period: members rotate RN1 when the current generation is this old.
+    std::uint32_t rn1_interval_seconds = 7 * 24 * 3600;
+    // The longest validity a membership may be given from now (invite, extend); 0: no limit.
+    std::uint32_t max_validity_seconds = 0;
 };
 
 struct Account {
@@ -58,6 +62,9 @@ struct Membership {
     // The membership epoch its latest join produced (statements carry it as member_since; the
     // relay delivers group envelopes of this epoch on). A re-add sets it anew. Stored (schema 3).
     std::uint64_t member_since = 0;
+    // When the membership expires (unix seconds; 0: never). The GMS removes the member then,
+    // like a removal (ExpirySchedule); statements carry it. Stored (schema 4).
+    std::uint64_t valid_until = 0;
 };
 
 struct Group {

@@ -53,6 +53,14 @@ ALTER TABLE members ADD COLUMN joined_epoch INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE members ADD COLUMN member_since INTEGER NOT NULL DEFAULT 0;
 UPDATE members SET member_since = (SELECT membership_epoch FROM groups WHERE groups.id = members.group_id);
 )sql"},
+    // Memberships that expire (issue 14): each member's validity end (0: never), and the group's
+    // two policy values for it, the RN1 interval (the thesis's long period; 7 days, the interval
+    // members used before it was policy) and the longest validity an inviter may give.
+    {4, R"sql(
+ALTER TABLE members ADD COLUMN valid_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE groups ADD COLUMN rn1_interval_seconds INTEGER NOT NULL DEFAULT 604800;
+ALTER TABLE groups ADD COLUMN max_validity_seconds INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 std::int64_t as_int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
@@ -106,10 +114,10 @@ Result<State> SqliteStore::load() {
 
     auto groups = db_.prepare(
         "SELECT id, rn2_interval_seconds, max_members, strict, membership_epoch, rn1_generation, rn2_epoch, "
-        "sealed_keys FROM groups");
+        "sealed_keys, rn1_interval_seconds, max_validity_seconds FROM groups");
     auto members = db_.prepare(
-        "SELECT account_id, may_invite, may_remove, acknowledged_epoch, joined_epoch, member_since FROM members "
-        "WHERE group_id = ?1");
+        "SELECT account_id, may_invite, may_remove, acknowledged_epoch, joined_epoch, member_since, valid_until "
+        "FROM members WHERE group_id = ?1");
     auto claims = db_.prepare("SELECT generation, account_id FROM rn1_claims WHERE group_id = ?1");
     if (!groups) return groups.error();
     if (!members) return members.error();
@@ -123,7 +131,9 @@ Result<State> SqliteStore::load() {
         Group g;
         std::copy(id.begin(), id.end(), g.id.begin());
         g.policy = Policy{static_cast<std::uint32_t>(groups->column_int(1)),
-                          static_cast<std::uint32_t>(groups->column_int(2)), groups->column_int(3) != 0};
+                          static_cast<std::uint32_t>(groups->column_int(2)), groups->column_int(3) != 0,
+                          static_cast<std::uint32_t>(groups->column_int(8)),
+                          static_cast<std::uint32_t>(groups->column_int(9))};
         g.membership_epoch = static_cast<std::uint64_t>(groups->column_int(4));
         g.rn1_generation = static_cast<std::uint64_t>(groups->column_int(5));
         const auto rn2_epoch = static_cast<std::uint64_t>(groups->column_int(6));
@@ -139,7 +149,8 @@ Result<State> SqliteStore::load() {
                               Membership{Rights{members->column_int(1) != 0, members->column_int(2) != 0},
                                          static_cast<std::uint64_t>(members->column_int(3)),
                                          static_cast<std::uint64_t>(members->column_int(4)),
-                                         static_cast<std::uint64_t>(members->column_int(5))});
+                                         static_cast<std::uint64_t>(members->column_int(5)),
+                                         static_cast<std::uint64_t>(members->column_int(6))});
         }
         members->reset();
         if (auto s = load_claims(*claims, g); !s) return s.error();
@@ -190,12 +201,14 @@ Status SqliteStore::apply(const Journal& j) {
         // to the group's members.
         auto put_group = db_.prepare(
             "INSERT INTO groups(id, rn2_interval_seconds, max_members, strict, membership_epoch, "
-            "rn1_generation, rn2_epoch, sealed_keys) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+            "rn1_generation, rn2_epoch, sealed_keys, rn1_interval_seconds, max_validity_seconds) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
             "ON CONFLICT(id) DO UPDATE SET rn2_interval_seconds = ?2, max_members = ?3, strict = ?4, "
-            "membership_epoch = ?5, rn1_generation = ?6, rn2_epoch = ?7, sealed_keys = ?8");
+            "membership_epoch = ?5, rn1_generation = ?6, rn2_epoch = ?7, sealed_keys = ?8, "
+            "rn1_interval_seconds = ?9, max_validity_seconds = ?10");
         auto put_member = db_.prepare(
             "INSERT OR REPLACE INTO members(group_id, account_id, may_invite, may_remove, acknowledged_epoch, "
-            "joined_epoch, member_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+            "joined_epoch, member_since, valid_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         auto set_ack =
             db_.prepare("UPDATE members SET acknowledged_epoch = ?3 WHERE group_id = ?1 AND account_id = ?2");
         auto del_member = db_.prepare("DELETE FROM members WHERE group_id = ?1 AND account_id = ?2");
@@ -240,6 +253,8 @@ Status SqliteStore::apply(const Journal& j) {
                          .bind(6, as_int(g.rn1_generation))
                          .bind(7, as_int(g.rn2_epoch))
                          .bind(8, sealed)
+                         .bind(9, std::int64_t{g.policy.rn1_interval_seconds})
+                         .bind(10, std::int64_t{g.policy.max_validity_seconds})
                          .run();
             !s) {
             return fail(s.error());
@@ -256,6 +271,7 @@ Status SqliteStore::apply(const Journal& j) {
                          .bind(5, as_int(m.membership.acknowledged_epoch))
                          .bind(6, as_int(m.membership.joined_epoch))
                          .bind(7, as_int(m.membership.member_since))
+                         .bind(8, as_int(m.membership.valid_until))
                          .run();
             !s) {
             return fail(s.error());
@@ -290,8 +306,8 @@ Status SqliteStore::apply(const Journal& j) {
 
 Result<std::vector<GroupTableRow>> SqliteStore::group_table() {
     auto st = db_.prepare(
-        "SELECT g.id, a.name, a.online, m.acknowledged_epoch, g.rn2_epoch, m.may_invite, m.may_remove "
-        "FROM members m JOIN groups g ON g.id = m.group_id JOIN accounts a ON a.id = m.account_id "
+        "SELECT g.id, a.name, a.online, m.acknowledged_epoch, g.rn2_epoch, m.may_invite, m.may_remove, "
+        "m.valid_until FROM members m JOIN groups g ON g.id = m.group_id JOIN accounts a ON a.id = m.account_id "
         "ORDER BY g.id, a.name");
     if (!st) return st.error();
     std::vector<GroupTableRow> rows;
@@ -307,6 +323,7 @@ Result<std::vector<GroupTableRow>> SqliteStore::group_table() {
         row.acknowledged_epoch = static_cast<std::uint64_t>(st->column_int(3));
         row.rn2_epoch = static_cast<std::uint64_t>(st->column_int(4));
         row.rights = Rights{st->column_int(5) != 0, st->column_int(6) != 0};
+        row.valid_until = static_cast<std::uint64_t>(st->column_int(7));
         rows.push_back(std::move(row));
     }
     return rows;

@@ -21,6 +21,7 @@ struct GroupTableRow {
     std::uint64_t acknowledged_epoch;
     std::uint64_t rn2_epoch;
     Rights rights;
+    std::uint64_t valid_until = 0;  // when the membership expires (unix seconds); 0: never
 };
 
 class Store {

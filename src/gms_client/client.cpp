@@ -106,11 +106,23 @@ auto epoch_of = [](auto& r) { return r.epoch(); };
 }  // namespace
 
 Result<std::uint64_t> GmsClient::add_member(ByteView group_id, const std::string& account, bool may_invite,
-                                            bool may_remove) {
+                                            bool may_remove, std::uint64_t valid_until_unix) {
     v1::GmsRequest req = notification(group_id, v1::MemberNotification::CHANGE_ADD, account);
+    req.mutable_member_notification()->set_valid_until_unix(valid_until_unix);
     req.mutable_member_notification()->mutable_rights()->set_may_invite(may_invite);
     req.mutable_member_notification()->mutable_rights()->set_may_remove(may_remove);
     return expect(call(std::move(req)), &v1::GmsResponse::has_epoch, epoch_of, "an epoch");
+}
+
+Result<std::uint64_t> GmsClient::extend_validity(ByteView group_id, const std::string& account,
+                                                 std::uint64_t valid_until_unix) {
+    v1::GmsRequest req;
+    auto* e = req.mutable_extend_validity();
+    e->set_group_id(as_string(group_id));
+    e->set_account(account);
+    e->set_valid_until_unix(valid_until_unix);
+    return expect(call(std::move(req)), &v1::GmsResponse::has_valid_until_unix,
+                  [](auto& r) { return r.valid_until_unix(); }, "a validity");
 }
 
 Result<std::uint64_t> GmsClient::remove_member(ByteView group_id, const std::string& account) {

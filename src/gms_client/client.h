@@ -37,7 +37,12 @@ class GmsClient {
                             const crypto::SignPublicKey& identity_key);
     Result<v1::LoginResponse> login(const std::string& account, const std::string& password);
     Result<v1::GroupStatus> create_group(ByteView group_id, const v1::GroupPolicy& policy);
-    Result<std::uint64_t> add_member(ByteView group_id, const std::string& account, bool may_invite, bool may_remove);
+    // valid_until_unix: when the membership expires (0: never, or the group's max validity).
+    Result<std::uint64_t> add_member(ByteView group_id, const std::string& account, bool may_invite, bool may_remove,
+                                     std::uint64_t valid_until_unix = 0);
+    // Sets another member's validity end; answers the one recorded.
+    Result<std::uint64_t> extend_validity(ByteView group_id, const std::string& account,
+                                          std::uint64_t valid_until_unix);
     Result<std::uint64_t> remove_member(ByteView group_id, const std::string& account);
     Result<std::uint64_t> leave(ByteView group_id);
     Result<std::uint64_t> acknowledge(ByteView group_id, std::uint64_t epoch);

@@ -10,7 +10,7 @@ namespace twofold::gms {
 
 namespace {
 
-// The SQLite schema's tables and columns (gms/sqlite_store.cpp, its schema 3), in PostgreSQL's
+// The SQLite schema's tables and columns (gms/sqlite_store.cpp, its schema 4), in PostgreSQL's
 // types: bigint for SQLite's INTEGER, boolean for its 0/1 flags, bytea for its BLOBs.
 const std::vector<pg::Migration> kMigrations = {
     {1, R"sql(
@@ -44,6 +44,12 @@ CREATE TABLE rn1_claims(
   account_id bigint NOT NULL REFERENCES accounts(id),
   PRIMARY KEY(group_id, generation));
 )sql"},
+    // Memberships that expire: SQLite's schema 4.
+    {2, R"sql(
+ALTER TABLE members ADD COLUMN valid_until bigint NOT NULL DEFAULT 0;
+ALTER TABLE groups ADD COLUMN rn1_interval_seconds bigint NOT NULL DEFAULT 604800;
+ALTER TABLE groups ADD COLUMN max_validity_seconds bigint NOT NULL DEFAULT 0;
+)sql"},
 };
 
 constexpr const char* kComponent = "gms";
@@ -55,17 +61,19 @@ constexpr const char* kPutAccount =
 constexpr const char* kDeleteGroup = "DELETE FROM groups WHERE id = $1";
 constexpr const char* kPutGroup =
     "INSERT INTO groups(id, rn2_interval_seconds, max_members, strict, membership_epoch, rn1_generation, rn2_epoch, "
-    "sealed_keys) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET "
+    "sealed_keys, rn1_interval_seconds, max_validity_seconds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+    "ON CONFLICT (id) DO UPDATE SET "
     "rn2_interval_seconds = excluded.rn2_interval_seconds, max_members = excluded.max_members, "
     "strict = excluded.strict, membership_epoch = excluded.membership_epoch, "
-    "rn1_generation = excluded.rn1_generation, rn2_epoch = excluded.rn2_epoch, sealed_keys = excluded.sealed_keys";
+    "rn1_generation = excluded.rn1_generation, rn2_epoch = excluded.rn2_epoch, sealed_keys = excluded.sealed_keys, "
+    "rn1_interval_seconds = excluded.rn1_interval_seconds, max_validity_seconds = excluded.max_validity_seconds";
 constexpr const char* kDeleteMember = "DELETE FROM members WHERE group_id = $1 AND account_id = $2";
 constexpr const char* kPutMember =
     "INSERT INTO members(group_id, account_id, may_invite, may_remove, acknowledged_epoch, joined_epoch, "
-    "member_since) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (group_id, account_id) DO UPDATE SET "
+    "member_since, valid_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (group_id, account_id) DO UPDATE SET "
     "may_invite = excluded.may_invite, may_remove = excluded.may_remove, "
     "acknowledged_epoch = excluded.acknowledged_epoch, joined_epoch = excluded.joined_epoch, "
-    "member_since = excluded.member_since";
+    "member_since = excluded.member_since, valid_until = excluded.valid_until";
 constexpr const char* kSetAck = "UPDATE members SET acknowledged_epoch = $3 WHERE group_id = $1 AND account_id = $2";
 constexpr const char* kPutClaim =
     "INSERT INTO rn1_claims(group_id, generation, account_id) VALUES ($1, $2, $3) "
@@ -117,10 +125,11 @@ Result<State> PostgresStore::load() {
 
     auto groups = db_.query(
         "SELECT id, rn2_interval_seconds, max_members, strict, membership_epoch, rn1_generation, rn2_epoch, "
-        "sealed_keys FROM groups");
+        "sealed_keys, rn1_interval_seconds, max_validity_seconds FROM groups");
     if (!groups) return groups.error();
     if (auto s = groups->expect({pg::Type::bytea, pg::Type::integer, pg::Type::integer, pg::Type::integer,
-                                 pg::Type::integer, pg::Type::integer, pg::Type::integer, pg::Type::bytea});
+                                 pg::Type::integer, pg::Type::integer, pg::Type::integer, pg::Type::bytea,
+                                 pg::Type::integer, pg::Type::integer});
         !s) {
         return s.error();
     }
@@ -131,7 +140,9 @@ Result<State> PostgresStore::load() {
         Group g;
         g.id = *id;
         g.policy = Policy{static_cast<std::uint32_t>(groups->integer(i, 1)),
-                          static_cast<std::uint32_t>(groups->integer(i, 2)), groups->integer(i, 3) != 0};
+                          static_cast<std::uint32_t>(groups->integer(i, 2)), groups->integer(i, 3) != 0,
+                          static_cast<std::uint32_t>(groups->integer(i, 8)),
+                          static_cast<std::uint32_t>(groups->integer(i, 9))};
         g.membership_epoch = static_cast<std::uint64_t>(groups->integer(i, 4));
         g.rn1_generation = static_cast<std::uint64_t>(groups->integer(i, 5));
         const auto rn2_epoch = static_cast<std::uint64_t>(groups->integer(i, 6));
@@ -143,11 +154,11 @@ Result<State> PostgresStore::load() {
     }
 
     auto members = db_.query(
-        "SELECT group_id, account_id, may_invite, may_remove, acknowledged_epoch, joined_epoch, member_since "
-        "FROM members");
+        "SELECT group_id, account_id, may_invite, may_remove, acknowledged_epoch, joined_epoch, member_since, "
+        "valid_until FROM members");
     if (!members) return members.error();
     if (auto s = members->expect({pg::Type::bytea, pg::Type::integer, pg::Type::integer, pg::Type::integer,
-                                  pg::Type::integer, pg::Type::integer, pg::Type::integer});
+                                  pg::Type::integer, pg::Type::integer, pg::Type::integer, pg::Type::integer});
         !s) {
         return s.error();
     }
@@ -161,7 +172,8 @@ Result<State> PostgresStore::load() {
             Membership{Rights{members->integer(i, 2) != 0, members->integer(i, 3) != 0},
                        static_cast<std::uint64_t>(members->integer(i, 4)),
                        static_cast<std::uint64_t>(members->integer(i, 5)),
-                       static_cast<std::uint64_t>(members->integer(i, 6))});
+                       static_cast<std::uint64_t>(members->integer(i, 6)),
+                       static_cast<std::uint64_t>(members->integer(i, 7))});
     }
 
     auto claims = db_.query("SELECT group_id, generation, account_id FROM rn1_claims");
@@ -206,7 +218,9 @@ std::vector<pg::Command> PostgresStore::commands(std::span<const Journal> journa
                                           .int8(as_int(g.membership_epoch))
                                           .int8(as_int(g.rn1_generation))
                                           .int8(as_int(g.rn2_epoch))
-                                          .bytea(sealer_.sealed(g))});
+                                          .bytea(sealer_.sealed(g))
+                                          .int8(g.policy.rn1_interval_seconds)
+                                          .int8(g.policy.max_validity_seconds)});
         }
         for (const auto& [gid, aid] : j.removed_memberships) {
             out.push_back({kDeleteMember, pg::Params().bytea(ByteView(gid)).int8(as_int(aid))});
@@ -219,7 +233,8 @@ std::vector<pg::Command> PostgresStore::commands(std::span<const Journal> journa
                                            .boolean(m.membership.rights.may_remove)
                                            .int8(as_int(m.membership.acknowledged_epoch))
                                            .int8(as_int(m.membership.joined_epoch))
-                                           .int8(as_int(m.membership.member_since))});
+                                           .int8(as_int(m.membership.member_since))
+                                           .int8(as_int(m.membership.valid_until))});
         }
         for (const AckRow& a : j.acks) {
             out.push_back(
@@ -255,12 +270,12 @@ Status PostgresStore::commit(std::span<const Journal> journals) {
 
 Result<std::vector<GroupTableRow>> PostgresStore::group_table() {
     auto rows = db_.query(
-        "SELECT g.id, a.name, a.online, m.acknowledged_epoch, g.rn2_epoch, m.may_invite, m.may_remove "
-        "FROM members m JOIN groups g ON g.id = m.group_id JOIN accounts a ON a.id = m.account_id "
+        "SELECT g.id, a.name, a.online, m.acknowledged_epoch, g.rn2_epoch, m.may_invite, m.may_remove, "
+        "m.valid_until FROM members m JOIN groups g ON g.id = m.group_id JOIN accounts a ON a.id = m.account_id "
         "ORDER BY g.id, a.name");
     if (!rows) return rows.error();
     if (auto s = rows->expect({pg::Type::bytea, pg::Type::text, pg::Type::integer, pg::Type::integer, pg::Type::integer,
-                               pg::Type::integer, pg::Type::integer});
+                               pg::Type::integer, pg::Type::integer, pg::Type::integer});
         !s) {
         return s.error();
     }
@@ -274,6 +289,7 @@ Result<std::vector<GroupTableRow>> PostgresStore::group_table() {
         row.acknowledged_epoch = static_cast<std::uint64_t>(rows->integer(i, 3));
         row.rn2_epoch = static_cast<std::uint64_t>(rows->integer(i, 4));
         row.rights = Rights{rows->integer(i, 5) != 0, rows->integer(i, 6) != 0};
+        row.valid_until = static_cast<std::uint64_t>(rows->integer(i, 7));
         out.push_back(std::move(row));
     }
     return out;

@@ -161,6 +161,22 @@ struct detail::ServiceState {
         release();
     }
 
+    // The GMS wakes at the next membership expiry (one-shot timer), not on a poll: after every
+    // batch the alarm is set to the core's earliest validity end, if that moved.
+    std::optional<std::uint64_t> armed_expiry;
+    void arm_expiry() {
+        const auto next = core.next_expiry();
+        if (!next || next == armed_expiry) return;
+        armed_expiry = next;
+        const std::uint64_t due_ms = *next * 1000;
+        const std::uint64_t now = now_ms();
+        server->alarm_in(std::chrono::milliseconds(due_ms > now ? due_ms - now : 0), [this] {
+            armed_expiry.reset();
+            flush(true);
+            arm_expiry();
+        });
+    }
+
     void commit_loop() {
         std::unique_lock lock(mutex);
         for (;;) {
@@ -405,8 +421,12 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
     detail::ServiceState* s = state.get();
     state->server = std::make_unique<net::TlsServer>(
         server_options, [s](net::Connection& conn) { return std::make_unique<GmsSession>(*s, conn); });
-    state->server->after_batch([s] { s->flush(false); });
+    state->server->after_batch([s] {
+        s->flush(false);
+        s->arm_expiry();
+    });
     state->server->every(options.renewal_tick, [s] { s->flush(true); });
+    s->arm_expiry();  // validities that ended while the GMS was down are removed at once
     state->server->on_stop([s] {
         s->flush(true);
         s->drain();  // answers go out before connections close

@@ -106,7 +106,10 @@ Status Member::Impl::advance_admission(const std::string& nonce_hex, v1::Pending
 
     // The GMS first, so RN1 never goes to someone the GMS refuses to add.
     if (p.added_epoch() == 0 && p.refusal().empty()) {
-        auto epoch = add_at_gms(g, invitee, sent.invitation().rights(), a.invitee_key());
+        const std::uint64_t valid_until = sent.valid_until_unix() != 0 ? sent.valid_until_unix()
+                                          : sent.valid_for_seconds() != 0 ? now_unix() + sent.valid_for_seconds()
+                                                                          : 0;
+        auto epoch = add_at_gms(g, invitee, sent.invitation().rights(), a.invitee_key(), valid_until);
         if (!epoch && transient(epoch.error())) {
             note_pending("adding " + invitee + " to " + where, epoch.error());
             return member_client::put_message(vault_, kAdmissions, nonce_hex, p);
@@ -150,8 +153,9 @@ Status Member::Impl::advance_admission(const std::string& nonce_hex, v1::Pending
 }
 
 Result<std::uint64_t> Member::Impl::add_at_gms(Group& g, const std::string& invitee, const v1::Rights& rights,
-                                               const std::string& invitee_key) {
-    auto epoch = gms_->add_member(as_bytes(g.info.group_id()), invitee, rights.may_invite(), rights.may_remove());
+                                               const std::string& invitee_key, std::uint64_t valid_until) {
+    auto epoch = gms_->add_member(as_bytes(g.info.group_id()), invitee, rights.may_invite(), rights.may_remove(),
+                                  valid_until);
     if (!epoch && epoch.error().code == Errc::conflict) epoch = admitted_epoch(g, invitee_key);
     if (!epoch) return epoch;
     // The rekey of the new epoch is on its way: take it now, so what this member sends next is

@@ -1,5 +1,6 @@
 // The invitation flow's operations (the paper's Fig. 7, one-shot): invite an account, list the
 // invitations received, accept one. The inviter's side of an acceptance is in admission.cpp.
+#include "core/validity.h"
 #include "crypto/hex.h"
 #include "member/signed_messages.h"
 #include "member_client/conversions.h"
@@ -37,24 +38,36 @@ Result<Member::Impl::PreparedInvitation> Member::Impl::prepare_invitation(const 
     return PreparedInvitation{&g, std::move(*made), *invitee};
 }
 
-Status Member::Impl::send_invitation(const PreparedInvitation& p, const std::string& account) {
+Status Member::Impl::send_invitation(const PreparedInvitation& p, const std::string& account,
+                                     const Validity& validity) {
     const v1::Invitation& invitation = p.invitation;
     auto sent = relay_->send(p.invitee, v1::ENVELOPE_TYPE_INVITATION, as_bytes(invitation.SerializeAsString()));
     if (!sent) return sent.error();
     v1::SentInvitation record;
     *record.mutable_invitation() = invitation;
     record.set_invitee_account(account);
+    record.set_valid_until_unix(validity.until_unix);
+    record.set_valid_for_seconds(validity.for_seconds);
     if (auto s = member_client::put_message(vault_, "sent", crypto::to_hex(as_bytes(invitation.nonce())), record); !s) {
         return s.error();
     }
     return save_group(*p.group);
 }
 
-Result<InviteOutcome> Member::invite(const std::string& group, const std::string& account, Rights rights) {
+Result<InviteOutcome> Member::invite(const std::string& group, const std::string& account, Rights rights,
+                                     Validity validity) {
     if (auto synced = impl_->sync(); !synced) return synced.error();
     auto prepared = impl_->prepare_invitation(group, account, rights);
     if (!prepared) return prepared.error();
-    if (auto s = impl_->send_invitation(*prepared, account); !s) return s.error();
+    // The group's limit is checked here too, so an invitation the GMS would refuse is never sent.
+    const std::uint64_t now = now_unix();
+    const std::uint64_t asked = validity.until_unix != 0 ? validity.until_unix
+                                : validity.for_seconds != 0 ? now + validity.for_seconds
+                                                            : 0;
+    if (auto v = validity::check_validity(asked, now, prepared->group->info.policy().max_validity_seconds()); !v) {
+        return v.error();
+    }
+    if (auto s = impl_->send_invitation(*prepared, account, validity); !s) return s.error();
     return InviteOutcome{prepared->group->info.name(), account, rights};
 }
 
@@ -119,6 +132,18 @@ Status Member::Impl::await_keys(const v1::Invitation& inv) {
     g.info.set_inviter_key(inv.inviter_key());
     g.info.set_invitation_nonce(inv.nonce());
     return save_group(g);
+}
+
+Result<ExtendOutcome> Member::extend(const std::string& group, const std::string& account, Validity validity) {
+    if (auto synced = impl_->sync(); !synced) return synced.error();
+    auto found = impl_->find_group(group);
+    if (!found) return found.error();
+    Impl::Group& g = **found;
+    if (!g.info.rights().may_invite()) return make_error(Errc::forbidden, "you lack may_invite in " + group);
+    const std::uint64_t until = validity.until_unix != 0 ? validity.until_unix : now_unix() + validity.for_seconds;
+    auto recorded = impl_->gms_->extend_validity(as_bytes(g.info.group_id()), account, until);
+    if (!recorded) return recorded.error();
+    return ExtendOutcome{impl_->group_label(g), account, *recorded};
 }
 
 }  // namespace twofold

@@ -305,6 +305,10 @@ GroupInfo Member::Impl::info_of(const Group& g) const {
     info.rights = from_proto(g.info.rights());
     info.strict = g.info.policy().strict();
     info.membership_epoch = g.info.membership_epoch();
+    info.rn2_interval_seconds = g.info.policy().rn2_interval_seconds();
+    info.rn1_interval_seconds = static_cast<std::uint32_t>(rn1_interval_seconds(g.info.policy()));
+    info.max_validity_seconds = g.info.policy().max_validity_seconds();
+    info.valid_until = g.info.valid_until_unix();
     if (g.keys && g.keys->ready()) {
         info.rn1_generation = g.keys->current()->rn1_generation;
         info.rn2_epoch = g.keys->current()->rn2_epoch;
@@ -347,6 +351,7 @@ Status Member::Impl::rotate(Group& g, const std::string& excluded_account) {
     const std::string me = as_string(identity_.public_key());
     for (const auto& m : *members) {
         if (m.identity_key() == me || m.account() == excluded_account) continue;
+        if (m.valid_until() != 0 && m.valid_until() <= now_unix()) continue;  // expired: never the new RN1
         if (auto s = wire::verify_statement(m, gms_key_, now_unix()); !s) return s;
         auto recipient = sign_key_of(m.identity_key(), "member key");
         if (!recipient) return recipient.error();
@@ -414,6 +419,8 @@ Result<GroupInfo> Member::create_group(const std::string& name, const GroupPolic
     p.set_rn2_interval_seconds(policy.rn2_interval_seconds);
     p.set_max_members(policy.max_members);
     p.set_strict(policy.strict);
+    p.set_rn1_interval_seconds(policy.rn1_interval_seconds);
+    p.set_max_validity_seconds(policy.max_validity_seconds);
     auto status = impl_->gms_->create_group(gid, p);
     if (!status) return status.error();
 
@@ -462,7 +469,8 @@ Result<std::vector<MemberInfo>> Member::members(const std::string& group) {
         if (entry.removed_at_rn2_epoch() != 0) continue;  // kept to check its old messages, not a member
         auto key = sign_key_of(entry.identity_key(), "member key");
         if (!key) return key.error();
-        out.push_back(MemberInfo{entry.account(), member::safety_number(*key), from_proto(entry.rights())});
+        out.push_back(
+            MemberInfo{entry.account(), member::safety_number(*key), from_proto(entry.rights()), entry.valid_until()});
     }
     return out;
 }

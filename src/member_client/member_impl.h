@@ -30,6 +30,10 @@ namespace twofold {
 inline constexpr std::chrono::milliseconds kRelayQuiet{300};
 // A member rotates RN1 on this long interval, besides on demand and on removal in strict groups.
 inline constexpr std::uint64_t kRn1IntervalSeconds = std::uint64_t{7} * 24 * 3600;
+// The group's RN1 interval (policy, `group create --rn1-interval`); a GMS that predates it: 7 days.
+inline std::uint64_t rn1_interval_seconds(const v1::GroupPolicy& p) {
+    return p.rn1_interval_seconds() != 0 ? p.rn1_interval_seconds() : kRn1IntervalSeconds;
+}
 
 class Member::Impl {
   public:
@@ -87,7 +91,8 @@ class Member::Impl {
     void on_rekey_envelope(Group& group, const v1::Envelope& envelope);
     Status retry_deferred();
     Status refresh_roster(Group& g);
-    Status mark_removed(Group& g, const std::string& by);
+    // `expired_at` set: the membership ended because its validity did (unix seconds).
+    Status mark_removed(Group& g, const std::string& by, std::uint64_t expired_at = 0);
     // `invitation_gid`: the event is that group's invitation (recv drops it once accepted).
     void emit(Event event, const std::string& invitation_gid = {});
 
@@ -122,7 +127,7 @@ class Member::Impl {
     // signed invitation, for either route.
     Result<PreparedInvitation> prepare_invitation(const std::string& group, const std::string& account, Rights rights);
     // The public-key route's send of a prepared invitation: by mailbox, remembered as sent.
-    Status send_invitation(const PreparedInvitation& p, const std::string& account);
+    Status send_invitation(const PreparedInvitation& p, const std::string& account, const Validity& validity = {});
     // The invitee's side of an accepted invitation: the group waits for RN1 from its inviter.
     Status await_keys(const v1::Invitation& invitation);
 
@@ -130,7 +135,7 @@ class Member::Impl {
     // The GMS add of an accepted invitee (idempotent: "already a member" under this key is the
     // earlier attempt's epoch), then the rekey it causes.
     Result<std::uint64_t> add_at_gms(Group& g, const std::string& invitee, const v1::Rights& rights,
-                                     const std::string& invitee_key);
+                                     const std::string& invitee_key, std::uint64_t valid_until = 0);
 
     // --- direct_acceptance.cpp, direct_invitation.cpp: the direct route ---
     void on_direct_offer(const v1::Envelope& envelope);  // kept for `accept --code`

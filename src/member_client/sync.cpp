@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/validity.h"
 #include "crypto/hex.h"
 #include "crypto/seal.h"
 #include "crypto/x25519.h"
@@ -133,7 +134,7 @@ Status Member::Impl::sync_steps() {
     // RN1 on the long interval: whoever notices first claims the next generation.
     for (auto& [gid, g] : groups_) {
         if (g.info.state() == v1::LocalGroup::STATE_ACTIVE && g.info.rn1_since_unix() != 0 &&
-            now_unix() > g.info.rn1_since_unix() + kRn1IntervalSeconds) {
+            now_unix() > g.info.rn1_since_unix() + rn1_interval_seconds(g.info.policy())) {
             if (auto s = rotate(g, {}); !s) return s;
         }
     }
@@ -152,6 +153,7 @@ Status Member::Impl::reconcile(const std::vector<v1::GroupStatus>& statuses) {
         if (g.info.state() == v1::LocalGroup::STATE_REMOVED) continue;
         *g.info.mutable_rights() = st.rights();
         *g.info.mutable_policy() = st.policy();
+        g.info.set_valid_until_unix(st.valid_until_unix());
         if (st.membership_epoch() != g.info.membership_epoch()) g.info.set_membership_epoch(st.membership_epoch());
         if (auto s = g.rn1_claims.learn(st.rn1_generation(), st.rn1_claims()); !s) {
             emit(Event{Event::Kind::refused, group_label(g), {}, "GMS group status refused: " + s.error().message});
@@ -167,7 +169,9 @@ Status Member::Impl::reconcile(const std::vector<v1::GroupStatus>& statuses) {
     }
     for (auto& [gid, g] : groups_) {
         if (g.info.state() == v1::LocalGroup::STATE_ACTIVE && !listed.contains(gid)) {
-            if (auto s = mark_removed(g, "the GMS"); !s) return s;
+            // Removed while this member was away: by its validity's end, if that has passed.
+            const std::uint64_t until = g.info.valid_until_unix();
+            if (auto s = mark_removed(g, "the GMS", until != 0 && until <= now_unix() ? until : 0); !s) return s;
         }
     }
     return {};
@@ -213,6 +217,7 @@ Status Member::Impl::handle_welcome(const v1::Welcome& w) {
     }
     *g.info.mutable_rights() = w.rights();
     *g.info.mutable_policy() = w.policy();
+    g.info.set_valid_until_unix(w.valid_until_unix());
     g.info.set_membership_epoch(std::max(g.info.membership_epoch(), w.membership_epoch()));
     if (g.keys) {
         if (auto s = g.keys->set_path(std::move(*path)); !s && s.error().code != Errc::stale_epoch) return s;
@@ -239,7 +244,7 @@ Status Member::Impl::handle_push(const v1::GmsResponse& push) {
         // The end of an earlier membership, arriving after a re-admission: not this one's.
         if (push.removed().membership_epoch() <= it->second.info.member_since()) return {};
         const std::string by = push.removed().by_account().empty() ? "the GMS" : push.removed().by_account();
-        return mark_removed(it->second, by);
+        return mark_removed(it->second, by, push.removed().expired_at_unix());
     }
     if (push.has_signed_rekey()) return take_rekey(push.signed_rekey(), push.signed_rekey().rekey().group_id(), "GMS");
     if (push.has_error()) {
@@ -310,6 +315,8 @@ Status Member::Impl::refresh_roster(Group& g) {
         if (entry.removed_at_rn2_epoch() == 0) entry.set_removed_at_rn2_epoch(held);  // unless listed below
     }
     for (const auto& st : *members) {
+        // A validity that ended a moment ago, before the GMS's removal: not a member any more.
+        if (st.valid_until() != 0 && st.valid_until() <= now_unix()) continue;
         if (auto s = wire::verify_statement(st, gms_key_, now_unix()); !s) return s;
         if (st.group_id() != g.info.group_id()) return make_error(Errc::malformed, "GMS listed another group's member");
         auto entry = std::find_if(roster.begin(), roster.end(),
@@ -318,21 +325,30 @@ Status Member::Impl::refresh_roster(Group& g) {
         target->set_account(st.account());
         target->set_identity_key(st.identity_key());
         *target->mutable_rights() = st.rights();
+        target->set_valid_until(st.valid_until());
         target->set_removed_at_rn2_epoch(0);
         g.info.set_roster_epoch(std::max(g.info.roster_epoch(), st.epoch()));
     }
     return {};
 }
 
-Status Member::Impl::mark_removed(Group& g, const std::string& by) {
+Status Member::Impl::mark_removed(Group& g, const std::string& by, std::uint64_t expired_at) {
     if (g.info.state() == v1::LocalGroup::STATE_REMOVED) return {};
     g.info.set_state(v1::LocalGroup::STATE_REMOVED);
-    g.info.set_removed_by(by);
+    const std::string expiry =
+        expired_at != 0 ? "your membership in «" + group_label(g) + "» expired at " +
+                              validity::format_utc_time(expired_at)
+                        : std::string();
+    g.info.set_removed_by(expired_at != 0 ? "expiry at " + validity::format_utc_time(expired_at) : by);
     g.keys.reset();  // every RN1, RN2 and path key is wiped with it
     g.stored_revision = 0;
     g.info.clear_replay();  // if invited back, traffic sent meanwhile is not "missing"
     if (auto s = member_client::erase_group_keys(vault_, id_hex(g.info.group_id())); !s) return s;
-    emit(Event{Event::Kind::notice, group_label(g), by, "your membership ended (by " + by + "); keys wiped"});
+    if (expired_at != 0) {
+        emit(Event{Event::Kind::notice, group_label(g), {}, expiry + "; keys wiped"});
+    } else {
+        emit(Event{Event::Kind::notice, group_label(g), by, "your membership ended (by " + by + "); keys wiped"});
+    }
     return save_group(g);
 }
 

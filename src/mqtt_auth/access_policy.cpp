@@ -44,7 +44,8 @@ Status AccessPolicy::present_statement(const relay::MemberKey& member, const rel
                           "this key already holds statements for " + std::to_string(kMaxGroupsPerKey) + " groups");
     }
     // An older statement shown after a newer one does not replace it.
-    const Held presented{statement.epoch(), statement.expires_unix()};
+    // Held until the statement expires or the membership's validity (field 9) ends, if sooner.
+    const Held presented{statement.epoch(), wire::statement_deadline_unix(statement)};
     if (it == groups.end() || presented.epoch > it->second.epoch ||
         (presented.epoch == it->second.epoch && presented.expires_unix != it->second.expires_unix)) {
         groups[group] = presented;

@@ -48,6 +48,8 @@ struct detail::ServerState {
     Admission admission;
     LogThrottle refusal_log{kRefusalLogInterval};
     std::vector<std::unique_ptr<asio::steady_timer>> periodic;
+    asio::steady_timer alarm{io};
+    std::uint64_t alarm_generation = 0;  // a replaced alarm's wait ends aborted or finds a newer one
     std::vector<std::function<void()>> batch_tasks;
     std::vector<std::function<void()>> stop_tasks;
     std::uint64_t next_id = 1;
@@ -316,6 +318,7 @@ void detail::ServerState::begin_stop() {
     acceptor.close(ec);
     signals.cancel(ec);
     for (auto& timer : periodic) timer->cancel();
+    alarm.cancel();
     for (auto& task : stop_tasks) task();
     for (auto& [id, conn] : connections) conn->close();
     // Wait for queues to drain, at most shutdown_grace, then stop the loop.
@@ -399,6 +402,16 @@ awaitable<void> periodic_loop(asio::steady_timer& timer, std::chrono::millisecon
 void TlsServer::every(std::chrono::milliseconds period, std::function<void()> task) {
     auto& timer = impl_->periodic.emplace_back(std::make_unique<asio::steady_timer>(impl_->io));
     asio::co_spawn(impl_->io, periodic_loop(*timer, period, std::move(task), impl_->stopping), asio::detached);
+}
+
+void TlsServer::alarm_in(std::chrono::milliseconds delay, std::function<void()> task) {
+    detail::ServerState* impl = impl_.get();
+    const std::uint64_t generation = ++impl->alarm_generation;
+    impl->alarm.expires_after(delay);  // cancels the wait of the alarm it replaces
+    impl->alarm.async_wait([impl, generation, task = std::move(task)](const asio::error_code& ec) {
+        if (ec || impl->stopping || generation != impl->alarm_generation) return;
+        task();
+    });
 }
 
 void TlsServer::offload(std::function<void()> work, std::function<void()> done) {

@@ -92,6 +92,10 @@ class TlsServer {
 
     // Calls `task` every `period` on the server's thread (timed RN2 renewal, expiry sweeps).
     void every(std::chrono::milliseconds period, std::function<void()> task);
+    // Calls `task` once on the server's thread after `delay` (membership expiries: the GMS wakes
+    // at the next one instead of polling). One alarm per server: arming it again replaces the
+    // alarm pending, which then never runs. Call on the server's thread, or before run().
+    void alarm_in(std::chrono::milliseconds delay, std::function<void()> task);
     // Calls `task` on the server's thread after each batch of frames read in one pass over the
     // ready connections: the place for a group commit before answers are released.
     void after_batch(std::function<void()> task);

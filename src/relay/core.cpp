@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "wire/message.h"
+#include "wire/statement.h"
 #include "wire/validate.h"
 
 namespace twofold::relay {
@@ -184,7 +185,9 @@ Status RelayCore::admit(Conn& c, const v1::MembershipStatement& statement, const
         dirty_ = true;
     }
     if (!checked) {
-        c.statements[group] = Verified{std::move(encoded), statement.epoch(), statement.expires_unix() * kMsPerSecond};
+        // Held until the statement expires or the membership's validity ends, whichever is first.
+        c.statements[group] =
+            Verified{std::move(encoded), statement.epoch(), wire::statement_deadline_unix(statement) * kMsPerSecond};
     }
     return {};
 }

@@ -1,5 +1,6 @@
 #include "relay/membership_gate.h"
 
+#include "core/validity.h"
 #include "wire/statement.h"
 
 namespace twofold::relay {
@@ -14,6 +15,11 @@ Status MembershipGate::admit(const v1::MembershipStatement& statement, const Mem
     if (statement.group_id() != group) return make_error(Errc::forbidden, "membership statement is for another group");
     if (statement.identity_key() != member) {
         return make_error(Errc::forbidden, "membership statement is for another identity key");
+    }
+    // The member's validity (field 9), whatever the statement's own expiry says.
+    if (statement.valid_until() != 0 && statement.valid_until() * kMsPerSecond <= now_ms) {
+        return make_error(Errc::stale_epoch, "membership of " + statement.account() + " expired at " +
+                                                 validity::format_utc_time(statement.valid_until()));
     }
     if (statement.expires_unix() * kMsPerSecond <= now_ms) {
         return make_error(Errc::stale_epoch, "membership statement expired at " +

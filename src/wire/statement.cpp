@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "core/validity.h"
 #include "wire/validate.h"
 
 namespace twofold::wire {
@@ -28,6 +29,7 @@ Bytes statement_signed_bytes(const v1::MembershipStatement& s) {
     out.push_back(static_cast<std::uint8_t>((s.rights().may_invite() ? 1 : 0) | (s.rights().may_remove() ? 2 : 0)));
     put_u64(out, s.expires_unix());
     put_u64(out, s.member_since());
+    put_u64(out, s.valid_until());
     return out;
 }
 
@@ -43,12 +45,23 @@ Status verify_statement(const v1::MembershipStatement& statement, const crypto::
         !s) {
         return make_error(Errc::auth_failed, "membership statement signature does not verify with the GMS key");
     }
+    // The membership's own end comes first: past it, the statement states nothing, however
+    // long the GMS let it circulate.
+    if (statement.valid_until() != 0 && statement.valid_until() <= now_unix) {
+        return make_error(Errc::stale_epoch, "membership of " + statement.account() + " expired at " +
+                                                 validity::format_utc_time(statement.valid_until()));
+    }
     if (statement.expires_unix() <= now_unix) {
         return make_error(Errc::stale_epoch, "membership statement expired at " +
                                                  std::to_string(statement.expires_unix()) + " (now " +
                                                  std::to_string(now_unix) + ")");
     }
     return {};
+}
+
+std::uint64_t statement_deadline_unix(const v1::MembershipStatement& statement) {
+    const std::uint64_t valid_until = statement.valid_until();
+    return valid_until != 0 && valid_until < statement.expires_unix() ? valid_until : statement.expires_unix();
 }
 
 Bytes identity_signed_bytes(const v1::IdentityStatement& s) {

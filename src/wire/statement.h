@@ -5,7 +5,9 @@
 // Signed bytes (all integers big-endian, docs/protocol.md):
 //   "twofold/v1 membership statement" ‖ 0x00 ‖ group_id(16) ‖ epoch(8) ‖ identity_key(32)
 //   ‖ account_length(1) ‖ account ‖ rights(1: bit0 may_invite, bit1 may_remove) ‖ expires_unix(8)
-//   ‖ member_since(8)
+//   ‖ member_since(8) ‖ valid_until(8)
+// valid_until (field 9) is when the membership itself ends (0: never); expires_unix is how long
+// this copy of the statement may circulate, never later than valid_until.
 #pragma once
 
 #include <cstdint>
@@ -22,10 +24,15 @@ Bytes statement_signed_bytes(const v1::MembershipStatement& statement);
 void sign_statement(v1::MembershipStatement& statement, const crypto::SigningKey& gms_key);
 
 // Checks shape, signature and expiry: malformed, auth_failed ("statement signature does not
-// verify"), or stale_epoch ("statement expired at ..."). `now_unix` comes from the caller: this
+// verify"), or stale_epoch ("membership of ACCOUNT expired at T" past valid_until, "statement
+// expired at ..." past expires_unix). `now_unix` comes from the caller: this
 // layer has no clock.
 Status verify_statement(const v1::MembershipStatement& statement, const crypto::SignPublicKey& gms_key,
                         std::uint64_t now_unix);
+
+// Until when a holder of the statement counts as a member (unix seconds): its expires_unix,
+// or its valid_until when that comes first. The relay and the broker hold a statement this long.
+std::uint64_t statement_deadline_unix(const v1::MembershipStatement& statement);
 
 // Identity statements bind an account name to its registered identity key:
 //   "twofold/v1 identity statement" ‖ 0x00 ‖ account_length(1) ‖ account ‖ identity_key(32)

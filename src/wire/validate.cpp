@@ -82,6 +82,10 @@ Status validate(const v1::GmsRequest& m) {
             return exact_size("statement.group_id", m.statement().group_id(), kGroupIdBytes);
         case R::kLookupAccount:
             return account_name("lookup_account.account", m.lookup_account().account());
+        case R::kExtendValidity:
+            return all_of(
+                [&] { return exact_size("extend_validity.group_id", m.extend_validity().group_id(), kGroupIdBytes); },
+                [&] { return account_name("extend_validity.account", m.extend_validity().account()); });
         case R::BODY_NOT_SET:
             break;
     }

@@ -216,13 +216,15 @@ TEST_F(GmsCoreRecent, Rn1ClaimersAreRecordedReportedAndSurviveARestart) {
     // The same database as schema 1 left it: no record of claimers.
     store.reset();
     {
-        auto db = store::Database::open(dir / "gms.db", {{1, ""}, {2, ""}, {3, ""}});
+        auto db = store::Database::open(dir / "gms.db", {{1, ""}, {2, ""}, {3, ""}, {4, ""}});
         ASSERT_TRUE(db.ok()) << db.error().message;
-        ASSERT_TRUE(db->exec("DROP TABLE rn1_claims; ALTER TABLE members DROP COLUMN joined_epoch; "
+        ASSERT_TRUE(db->exec("ALTER TABLE members DROP COLUMN valid_until; ALTER TABLE groups DROP COLUMN rn1_interval_seconds; "
+                             "ALTER TABLE groups DROP COLUMN max_validity_seconds; "
+                             "DROP TABLE rn1_claims; ALTER TABLE members DROP COLUMN joined_epoch; "
                              "ALTER TABLE members DROP COLUMN member_since; PRAGMA user_version=1")
                         .ok());
     }
-    opened = SqliteStore::open(dir);  // migrates to schema 3
+    opened = SqliteStore::open(dir);  // migrates to schema 4
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store.emplace(std::move(*opened));
     state = store->load();

@@ -196,13 +196,15 @@ TEST_F(GmsSqliteRestart, ASchema2DatabaseMigrates) {
     ASSERT_NO_FATAL_FAILURE(commit());
     store_.reset();
     {
-        auto db = store::Database::open(dir_.path() / "gms.db", {{1, ""}, {2, ""}, {3, ""}});
+        auto db = store::Database::open(dir_.path() / "gms.db", {{1, ""}, {2, ""}, {3, ""}, {4, ""}});
         ASSERT_TRUE(db.ok()) << db.error().message;
-        ASSERT_TRUE(db->exec("ALTER TABLE members DROP COLUMN joined_epoch; ALTER TABLE members DROP COLUMN "
+        ASSERT_TRUE(db->exec("ALTER TABLE members DROP COLUMN valid_until; ALTER TABLE groups DROP COLUMN rn1_interval_seconds; "
+                             "ALTER TABLE groups DROP COLUMN max_validity_seconds; "
+                             "ALTER TABLE members DROP COLUMN joined_epoch; ALTER TABLE members DROP COLUMN "
                              "member_since; PRAGMA user_version=2")
                         .ok());
     }
-    ASSERT_NO_FATAL_FAILURE(open_store());  // migrates to schema 3
+    ASSERT_NO_FATAL_FAILURE(open_store());  // migrates to schema 4
     auto state = store_->load();
     ASSERT_TRUE(state.ok()) << state.error().message;
     ASSERT_EQ(state->groups.size(), 1u);

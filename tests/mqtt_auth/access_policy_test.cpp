@@ -84,6 +84,21 @@ TEST_F(AccessPolicyTest, ExpiryEndsAccessThatWasGranted) {
     EXPECT_FALSE(policy.may_publish(alice, topic, kNow + 10'000));
 }
 
+// The membership's own validity (statement field 9), not only the statement's expiry: a
+// statement past it is refused when presented, and one held ends access when it passes.
+TEST_F(AccessPolicyTest, TheMembersValidityEndsAccessBeforeTheStatementExpires) {
+    auto past = policy.present_statement(alice, group, signed_statement(gms, group, alice, 3, kNowS + 3600, kNowS),
+                                         kNow);
+    ASSERT_FALSE(past);
+    EXPECT_EQ(past.error().code, Errc::stale_epoch);
+    EXPECT_NE(past.error().message.find("membership of alice expired at"), std::string::npos) << past.error().message;
+    ASSERT_TRUE(policy.present_statement(alice, group, signed_statement(gms, group, alice, 3, kNowS + 3600, kNowS + 5),
+                                         kNow));
+    EXPECT_TRUE(policy.may_receive(alice, topic, kNow + 4'999));
+    EXPECT_FALSE(policy.may_receive(alice, topic, kNow + 5'000));
+    EXPECT_FALSE(policy.may_publish(alice, topic, kNow + 5'000));
+}
+
 TEST_F(AccessPolicyTest, NewerEpochFromAnotherMemberEndsTheOlderStatementAfterTheGrace) {
     ASSERT_TRUE(present(alice, 3));
     ASSERT_TRUE(present(bob, 4, kNowS + 3600, kNow + 1'000));  // alice removed at epoch 4

@@ -233,6 +233,17 @@ TEST_F(CoreTest, StatementsAreCheckedForSignatureGroupIdentityAndExpiry) {
     EXPECT_NE(expired.error().message().find("expired"), std::string::npos);
 }
 
+// A statement past its member's validity (field 9) is refused, whatever its own expiry says.
+TEST_F(CoreTest, StatementPastItsMembersValidityIsRefused) {
+    const ConnId a = join(alice_);
+    auto past = ask(a, subscribe(group_, gms_.statement(group_, alice_, 1, kExpires, 0, kNowMs / 1000)));
+    EXPECT_EQ(past.error().code(), v1::ERROR_CODE_STALE_EPOCH);
+    EXPECT_NE(past.error().message().find("membership of member expired at"), std::string::npos)
+        << past.error().message();
+    auto valid = ask(a, subscribe(group_, gms_.statement(group_, alice_, 1, kExpires, 0, kNowMs / 1000 + 60)));
+    EXPECT_TRUE(valid.has_ok()) << valid.error().message();
+}
+
 TEST_F(CoreTest, OlderEpochIsAcceptedOnlyWithinTheGrace) {
     const ConnId a = join(alice_);
     const ConnId b = join(bob_);

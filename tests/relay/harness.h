@@ -29,7 +29,8 @@ struct FakeGms {
 
     // member_since: the epoch the member's latest join produced (0: a GMS that does not say).
     v1::MembershipStatement statement(const std::string& group, const crypto::SigningKey& member, std::uint64_t epoch,
-                                      std::uint64_t expires_unix, std::uint64_t member_since = 0) const {
+                                      std::uint64_t expires_unix, std::uint64_t member_since = 0,
+                                      std::uint64_t valid_until = 0) const {
         v1::MembershipStatement s;
         s.set_group_id(group);
         s.set_epoch(epoch);
@@ -37,6 +38,7 @@ struct FakeGms {
         s.set_identity_key(key_of(member));
         s.set_account("member");
         s.set_expires_unix(expires_unix);
+        s.set_valid_until(valid_until);
         wire::sign_statement(s, key);
         return s;
     }
