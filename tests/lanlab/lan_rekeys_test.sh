@@ -3,7 +3,8 @@
 # rekey to the group's session on the LAN; three members there take them from it, a fourth
 # outside the LAN follows through the GMS and the relay; with 20 % loss on the LAN every member
 # still reaches each epoch; forged, replayed and other-group datagrams are refused with their
-# reasons; members on the LAN keep chatting with the relay stopped.
+# reasons; members on the LAN keep chatting with the relay stopped; a membership that expires ends
+# on time and its member reads nothing sent afterwards.
 set -uo pipefail
 BIN=$(cd "$1" && pwd)
 probe=$2
@@ -117,4 +118,26 @@ check "bob reads carol's message sent before the relay stopped" 'grep -q "before
 check "carol is told the relay is unreachable" 'grep -q "messages go on the LAN only" "$WORK/carol.chat"'
 check "bob reads carol's message sent while the relay is down, over the LAN" 'grep -q "while the relay is down" "$WORK/bob.chat"'
 check "no server file holds the group's name" '! grep -rqa "harbour" "$WORK/gms" "$WORK/relay" --include=*.db'
+
+# --- 5. an expiry removes the member on time; it cannot open later messages ---
+lan_start_relay
+sleep 1
+tf alice group create tide >/dev/null
+tf alice invite tide carol --valid-for 3s >/dev/null
+tf carol accept tide >/dev/null
+tf alice sync >/dev/null  # the GMS add: carol's 3 s start here
+tf carol sync >/dev/null
+until=$(tf alice --json members tide | python3 -c '
+import json,sys
+for l in sys.stdin:
+    d=json.loads(l)
+    if d["account"]=="carol": print(d["valid_until"])')
+check "carol joined with a validity" '[[ -n $until && $until -gt 0 ]]'
+while (( $(date +%s) <= until )); do sleep 0.2; done
+sleep 1
+check "the GMS removed carol within a second of her validity's end" '! tf alice members tide | grep -q "^carol "'
+tf alice send tide "after carol's time" >/dev/null
+out=$(tf carol recv)
+check "carol is told her membership expired, with the time" '[[ $out == *"your membership in «tide» expired at "*" UTC"* ]]'
+check "carol cannot read what was sent after her expiry" '[[ $out != *"after carol'"'"'s time"* ]]'
 checks_done
