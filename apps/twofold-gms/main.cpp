@@ -132,6 +132,10 @@ int main(int argc, char** argv) {
                    "seconds between timed RN2 renewals for groups that do not choose")
         ->capture_default_str()
         ->check(CLI::Range(1u, 86400u));
+    app.add_option("--default-rn1-interval", options.core.default_rn1_interval_seconds,
+                   "seconds after which members rotate RN1, for groups that do not choose")
+        ->capture_default_str()
+        ->check(CLI::Range(60u, 365u * 86400u));
     app.add_option("--max-members", options.core.max_members, "largest group allowed")->capture_default_str();
     app.add_option("--max-connections", options.max_connections, "simultaneous connections")->capture_default_str();
     app.add_option("--max-connections-per-address", options.max_connections_per_address,

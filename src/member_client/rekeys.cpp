@@ -59,7 +59,16 @@ Status Member::Impl::take_rekey(const v1::SignedRekey& signed_rekey, const std::
     const bool roster_behind = r.membership_epoch() > g.info.roster_epoch();
     if (roster_behind) g.info.set_roster_epoch(r.membership_epoch());
     for (const auto& e : r.events()) {
-        if (!roster_behind) break;
+        const bool departure = e.change() == v1::MemberNotification::CHANGE_REMOVE ||
+                               e.change() == v1::MemberNotification::CHANGE_LEAVE;
+        // Whether the roster has seen this epoch already (the GMS's list can be newer than a push
+        // still queued) or not, a departure after the newest RN1 still calls for a rotation:
+        // an expiry has no remover to rotate for it.
+        if (departure && g.info.policy().strict() && r.membership_epoch() > g.info.rn1_membership_epoch()) {
+            g.info.set_rotation_due_epoch(std::max(g.info.rotation_due_epoch(), r.membership_epoch()));
+            g.info.set_rotation_excluded(e.account());
+        }
+        if (!roster_behind) continue;
         auto& roster = *g.info.mutable_roster();
         auto entry = std::find_if(roster.begin(), roster.end(),
                                   [&](const v1::RosterEntry& x) { return x.account() == e.account(); });
@@ -71,12 +80,6 @@ Status Member::Impl::take_rekey(const v1::SignedRekey& signed_rekey, const std::
             target->set_removed_at_rn2_epoch(0);
         } else if (entry != roster.end()) {
             entry->set_removed_at_rn2_epoch(r.epoch());
-        }
-        const bool departure = e.change() == v1::MemberNotification::CHANGE_REMOVE ||
-                               e.change() == v1::MemberNotification::CHANGE_LEAVE;
-        if (departure && g.info.policy().strict() && r.membership_epoch() > g.info.rn1_membership_epoch()) {
-            g.info.set_rotation_due_epoch(std::max(g.info.rotation_due_epoch(), r.membership_epoch()));
-            g.info.set_rotation_excluded(e.account());
         }
         emit(Event{Event::Kind::notice, group_label(g), e.account(),
                    event_text(e) + " (RN2 epoch " + std::to_string(r.epoch()) + ")"});
