@@ -123,15 +123,15 @@ check "no server file holds the group's name" '! grep -rqa "harbour" "$WORK/gms"
 lan_start_relay
 sleep 1
 tf alice group create tide >/dev/null
-tf alice invite tide carol --valid-for 3s >/dev/null
+tf alice invite tide carol --valid-for 5s >/dev/null
 tf carol accept tide >/dev/null
-tf alice sync >/dev/null  # the GMS add: carol's 3 s start here
+tf alice sync >/dev/null  # the GMS add: carol's 5 s start here
 tf carol sync >/dev/null
-until=$(tf alice --json members tide | python3 -c '
+until=$(tf carol --json groups | python3 -c '
 import json,sys
 for l in sys.stdin:
     d=json.loads(l)
-    if d["account"]=="carol": print(d["valid_until"])')
+    if d["name"]=="tide": print(d["valid_until"])')
 check "carol joined with a validity" '[[ -n $until && $until -gt 0 ]]'
 while (( $(date +%s) <= until )); do sleep 0.2; done
 sleep 1
