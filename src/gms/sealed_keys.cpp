@@ -52,6 +52,32 @@ Result<GroupKeys> KeySealer::open(const GroupId& id, std::uint64_t rn2_epoch, By
     return GroupKeys::parse(plain.span());
 }
 
+Bytes KeySealer::seal_secret(std::string_view label, ByteView plain) {
+    const auto nonce = crypto::random_array<crypto::kAeadNonceBytes>();
+    Bytes out(nonce.begin(), nonce.end());
+    out.resize(nonce.size() + plain.size() + crypto::kAeadTagBytes);
+    const Bytes ad(label.begin(), label.end());
+    const Status s = crypto::aead_encrypt(storage_key_.span(), nonce, plain, ad, MutableByteView(out).subspan(nonce.size()));
+    (void)s;  // sizes are fixed above
+    return out;
+}
+
+Result<crypto::SecretBuffer> KeySealer::open_secret(std::string_view label, ByteView sealed) {
+    if (sealed.size() < crypto::kAeadNonceBytes + crypto::kAeadTagBytes) {
+        return make_error(Errc::malformed, "stored " + std::string(label) + " is truncated");
+    }
+    crypto::SecretBuffer plain(sealed.size() - crypto::kAeadNonceBytes - crypto::kAeadTagBytes);
+    const Bytes ad(label.begin(), label.end());
+    if (auto s = crypto::aead_decrypt(storage_key_.span(), sealed.first(crypto::kAeadNonceBytes),
+                                      sealed.subspan(crypto::kAeadNonceBytes), ad, plain.mutable_span());
+        !s) {
+        return make_error(Errc::auth_failed, "stored " + std::string(label) +
+                                                 " does not open with storage.key: every GMS on one database needs "
+                                                 "the same storage.key (copy the first one's)");
+    }
+    return plain;
+}
+
 void KeySealer::seal_journal(Journal& j) {
     for (GroupRow& g : j.groups) {
         if (g.keys == nullptr) continue;

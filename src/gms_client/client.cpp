@@ -36,6 +36,8 @@ Result<v1::GmsResponse> GmsClient::exchange(v1::GmsRequest request) {
             continue;
         }
         if (r->request_id() != id && r->request_id() != 0) continue;  // a late answer to an abandoned call
+        not_leader_.reset();
+        if (r->has_error() && r->error().code() == v1::ERROR_CODE_NOT_LEADER) not_leader_ = r->leader();
         return std::move(*r);
     }
 }

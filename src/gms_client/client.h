@@ -6,6 +6,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,9 @@ class GmsClient {
     std::size_t queued_pushes() const noexcept { return pushes_.size(); }
 
     void set_timeout(std::chrono::milliseconds t) noexcept { timeout_ = t; }
+    // Set when the last answer was a standby's NOT_LEADER: the leader's HOST:PORT it named, empty
+    // if none leads right now (gms_client/leader_connection.h follows it).
+    const std::optional<std::string>& not_leader() const noexcept { return not_leader_; }
     net::TlsClient& transport() noexcept { return *conn_; }
 
   private:
@@ -65,6 +69,7 @@ class GmsClient {
 
     std::unique_ptr<net::TlsClient> conn_;
     std::deque<v1::GmsResponse> pushes_;
+    std::optional<std::string> not_leader_;
     std::uint64_t next_request_id_ = 1;
     std::chrono::milliseconds timeout_{30'000};
 };
