@@ -5,8 +5,9 @@
 
 namespace twofold::gms {
 
-Result<std::unique_ptr<GmsClient>> GmsClient::connect(const net::Endpoint& server, const std::string& fingerprint) {
-    auto conn = net::TlsClient::connect(server, fingerprint);
+Result<std::unique_ptr<GmsClient>> GmsClient::connect(const net::Endpoint& server, const std::string& fingerprint,
+                                                      net::ClientOptions options) {
+    auto conn = net::TlsClient::connect(server, fingerprint, options);
     if (!conn) return conn.error();
     return std::unique_ptr<GmsClient>(new GmsClient(std::move(*conn)));
 }

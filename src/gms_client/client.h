@@ -28,7 +28,8 @@ struct Rn1ClaimAnswer {
 
 class GmsClient {
   public:
-    static Result<std::unique_ptr<GmsClient>> connect(const net::Endpoint& server, const std::string& fingerprint);
+    static Result<std::unique_ptr<GmsClient>> connect(const net::Endpoint& server, const std::string& fingerprint,
+                                                      net::ClientOptions options = {});
 
     // The GMS's typed errors come back as Errc (forbidden, unknown, conflict→invalid_argument,
     // rate_limited, stale_epoch ...) with the server's message.

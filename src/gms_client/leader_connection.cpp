@@ -22,7 +22,11 @@ Result<LeaderConnection> connect_to_leader(const std::vector<GmsEndpoint>& endpo
         std::vector<GmsEndpoint> round = endpoints;
         for (std::size_t i = 0; i < round.size(); ++i) {
             const GmsEndpoint candidate = round[i];
-            auto client = GmsClient::connect(candidate.endpoint, candidate.fingerprint);
+            // A process that accepts but does not finish the handshake (paused, hung) is skipped
+            // soon: another one may lead.
+            net::ClientOptions options;
+            options.connect_timeout = std::chrono::seconds(2);
+            auto client = GmsClient::connect(candidate.endpoint, candidate.fingerprint, options);
             if (!client) {
                 last = candidate.endpoint.to_string() + ": " + client.error().message;
                 continue;

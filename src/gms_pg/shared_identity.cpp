@@ -14,7 +14,7 @@ namespace {
 
 // The certificate is in the associated data: a sealed key cannot be paired with another
 // certificate than the one it was stored with.
-std::string label_for(const std::string& certificate) { return "twofold/v1 gms shared identity\n" + certificate; }
+constexpr std::string_view kLabel = "twofold/v1 gms shared identity";
 
 Result<std::string> read_text(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -34,12 +34,12 @@ Result<Bytes> seal_local(KeySealer& sealer, const std::filesystem::path& dir, co
     std::copy(seed->span().begin(), seed->span().end(), plain.mutable_span().begin());
     std::copy(key->begin(), key->end(), plain.mutable_span().begin() + static_cast<std::ptrdiff_t>(seed->span().size()));
     crypto::wipe(as_writable_bytes(*key));
-    return sealer.seal_secret(label_for(certificate), plain.span());
+    return sealer.seal_secret(kLabel, as_bytes(certificate), plain.span());
 }
 
 Status write_shared(KeySealer& sealer, const std::filesystem::path& dir, const std::string& certificate,
                     ByteView sealed) {
-    auto plain = sealer.open_secret(label_for(certificate), sealed);
+    auto plain = sealer.open_secret(kLabel, as_bytes(certificate), sealed);
     if (!plain) return make_error(plain.error().code, "the database's GMS identity: " + plain.error().message);
     if (plain->span().size() <= crypto::kSignSeedBytes) return make_error(Errc::malformed, "the database's GMS identity is truncated");
     const ByteView seed = plain->span().first(crypto::kSignSeedBytes);
@@ -78,7 +78,7 @@ Status adopt_shared_identity(pg::Connection& db, KeySealer& sealer, const std::f
     if (stored->first == *certificate) {
         // Ours (stored just now, or at an earlier start): the key must still open, or this
         // process's storage.key is not the cluster's.
-        auto check = sealer.open_secret(label_for(stored->first), stored->second);
+        auto check = sealer.open_secret(kLabel, as_bytes(stored->first), stored->second);
         if (!check) return make_error(check.error().code, "the database's GMS identity: " + check.error().message);
         return {};
     }
