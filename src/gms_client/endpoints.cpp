@@ -1,6 +1,5 @@
 #include "gms_client/endpoints.h"
 
-#include "net/tls_identity.h"
 
 namespace twofold::gms {
 
@@ -30,14 +29,14 @@ Result<std::vector<GmsEndpoint>> parse_gms_endpoints(std::string_view endpoints,
     for (std::size_t i = 0; i < hosts.size(); ++i) {
         auto ep = net::parse_endpoint(hosts[i], "--gms");
         if (!ep) return ep.error();
-        auto fp = net::normalise_fingerprint(prints[prints.size() == 1 ? 0 : i], "--gms-fingerprint");
-        if (!fp) return fp.error();
+        // As given: the TLS client checks its form when it pins it.
+        const std::string fp(prints[prints.size() == 1 ? 0 : i]);
         for (const GmsEndpoint& seen : out) {
             if (seen.endpoint.to_string() == ep->to_string()) {
                 return make_error(Errc::invalid_argument, "--gms: " + ep->to_string() + " is given twice");
             }
         }
-        out.push_back({*ep, *fp});
+        out.push_back({*ep, fp});
     }
     return out;
 }

@@ -14,7 +14,7 @@ namespace twofold::gms {
 
 struct GmsEndpoint {
     net::Endpoint endpoint;
-    std::string fingerprint;  // canonical "sha256:hex"
+    std::string fingerprint;  // "sha256:HEX", as given
 };
 
 // Comma-separated HOST:PORT list and fingerprints: as many as endpoints, or one for all.
