@@ -130,6 +130,7 @@ class DirectInviter {
             (void)framed.send(member_client::DirectFrameKind::ended, as_bytes(told), member_client::kDirectStepTimeout);
             return fail(error, s.error(), AttemptEnd::code_mismatch);
         }
+        report(options_, "established", "the channel is keyed by the code and both identity keys are checked");
         if (auto s = admit(*channel, framed); !s) return fail(error, s.error());
         return AttemptEnd::done;
     }
@@ -226,10 +227,6 @@ Result<DirectInviteOutcome> Member::invite_direct(const std::string& group, cons
     if (!prepared) return prepared.error();
     DirectInviter inviter(*impl_, *prepared, account, rights, options);
     return inviter.run(show_code);
-}
-
-void Member::tamper_direct_signalling_for_testing(std::function<void(int type, std::string& payload)> tamper) {
-    impl_->direct_tamper_ = std::move(tamper);
 }
 
 Result<v1::Envelope> Member::Impl::wait_for_envelope(v1::EnvelopeType type,
