@@ -16,7 +16,8 @@ Result<LeaderConnection> connect_to_leader(const std::vector<GmsEndpoint>& endpo
                                            const std::function<Status(GmsClient&)>& first,
                                            std::chrono::milliseconds patience) {
     if (endpoints.empty()) return make_error(Errc::invalid_argument, "no GMS endpoint given");
-    const auto deadline = Clock::now() + patience;
+    // One endpoint has no standby to take over from it: one round, as a single GMS always had.
+    const auto deadline = Clock::now() + (endpoints.size() > 1 ? patience : std::chrono::milliseconds::zero());
     std::string last = "no answer";
     for (;;) {
         std::vector<GmsEndpoint> round = endpoints;

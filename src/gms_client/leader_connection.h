@@ -1,7 +1,8 @@
 // Reaching whichever of several GMS processes leads (issue 15). Each endpoint is tried in turn;
 // a standby's NOT_LEADER answer names the leader (GmsResponse.leader), which is tried next,
 // pinned to its known fingerprint; an endpoint that does not answer is skipped. During a
-// takeover nobody leads for a few seconds: the round is repeated until `patience` runs out.
+// takeover nobody leads for a few seconds: the round is repeated until `patience` runs out
+// (with several endpoints; one endpoint is tried once, as a lone GMS always was).
 #pragma once
 
 #include <chrono>
