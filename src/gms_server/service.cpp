@@ -12,6 +12,7 @@
 
 #include "crypto/hex.h"
 #include "gms_server/lan_publisher.h"
+#include "gms_pg/postgres_store.h"
 #include "gms_server/open_store.h"
 #include "gms_server/relay_publisher.h"
 #include "net/tls_identity.h"
@@ -380,10 +381,27 @@ class GmsSession final : public net::Session {
 Service::Service(std::unique_ptr<detail::ServiceState> state) : state_(std::move(state)) {}
 Service::~Service() = default;
 
+namespace {
+
+Status refuse_if_led(PostgresStore& store) {
+    auto rows = store.connection().query(
+        "SELECT advertise FROM gms_lease WHERE id = 1 AND expires_ms >= (extract(epoch FROM clock_timestamp()) * 1000)::bigint");
+    if (!rows) return rows.error();
+    if (rows->empty()) return {};
+    return make_error(Errc::conflict, "another GMS process leads on this database (" + rows->text(0, 0) +
+                                          "): start this one with --advertise to stand by beside it");
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
     if (auto dir = load_or_create_keys(options.data_dir); !dir) return dir.error();  // the data directory first
     auto store = open_store(options.store, options.data_dir);
     if (!store) return store.error();
+    if (auto* postgres = dynamic_cast<PostgresStore*>(store->get())) {
+        // A lone process takes no lease: it must not start beside processes that share one.
+        if (auto s = refuse_if_led(*postgres); !s) return s.error();
+    }
     return open(std::move(options), std::move(*store));
 }
 

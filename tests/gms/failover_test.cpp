@@ -338,9 +338,23 @@ TEST_F(Failover, TheSharedIdentityIsSealedInTheDatabase) {
     std::filesystem::create_directories(dir);
     proc::ChildProcess stranger({TWOFOLD_GMS_BINARY, "--data", dir.string(), "--store", url_, "--listen",
                                  "127.0.0.1:0", "--advertise", "127.0.0.1", "--log-level", "warn"});
-    int status = 0;
-    for (int i = 0; i < 200 && ::waitpid(stranger.pid(), &status, WNOHANG) == 0; ++i) std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(stranger.first_line(std::chrono::seconds(30)), "") << "a GMS with another storage.key started";
+    const int status = stranger.kill(0);  // signal 0: only waits for the exit, and reaps it
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << "a GMS with another storage.key started";
+}
+
+// A lone process (no --advertise) takes no lease, so it refuses to start while one is held.
+TEST_F(Failover, ALoneProcessDoesNotStartBesideALeader) {
+    start(1);
+    ASSERT_TRUE(cluster_->leader().has_value());
+    const auto dir = cluster_->at(0).data_dir.parent_path() / "lone";
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(cluster_->at(0).data_dir / "storage.key", dir / "storage.key");
+    proc::ChildProcess lone({TWOFOLD_GMS_BINARY, "--data", dir.string(), "--store", url_, "--listen", "127.0.0.1:0",
+                             "--log-level", "warn"});
+    EXPECT_EQ(lone.first_line(std::chrono::seconds(30)), "") << "a lone GMS started beside a leader";
+    const int status = lone.kill(0);  // signal 0: only waits for the exit, and reaps it
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
 }
 
 }  // namespace
