@@ -147,6 +147,19 @@ Result<std::uint64_t> MqttTransport::publish(ByteView group_id, const v1::Member
     return id;
 }
 
+Status MqttTransport::publish_window(ByteView group_id, const v1::MembershipStatement& statement,
+                                     v1::EnvelopeType type, ByteView payload, std::size_t window) {
+    const std::string gid = as_string(group_id);
+    if (auto s = present(gid, statement); !s) return s;
+    v1::Envelope e;
+    e.set_type(type);
+    e.set_sender_key(key_);
+    e.set_group_id(gid);
+    e.set_payload(payload.data(), payload.size());
+    const std::string bytes = publication_bytes(e);
+    return sender_->publish_window(mqtt_auth::group_topic(gid), as_bytes(bytes), window);
+}
+
 Result<std::uint64_t> MqttTransport::send(ByteView recipient_key, v1::EnvelopeType type, ByteView payload) {
     if (recipient_key.size() != crypto::kSignPublicKeyBytes) {
         return make_error(Errc::invalid_argument, "a mailbox is named by a 32-byte identity key");

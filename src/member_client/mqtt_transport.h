@@ -51,6 +51,11 @@ class MqttTransport final : public Transport {
     Status receive(std::chrono::milliseconds timeout) override;
     bool ids_increase() const override { return false; }
 
+    // Pipelined group publications (the benchmark): see mqtt::Session::publish_window.
+    Status publish_window(ByteView group_id, const v1::MembershipStatement& statement, v1::EnvelopeType type,
+                          ByteView payload, std::size_t window);
+    Status wait_published() { return sender_->wait_published(); }
+
     // Makes the receiving session (and its mailbox subscription) exist at the broker: what is
     // published to a mailbox with no session is dropped, so `init` does this once, before the
     // member's key is known to anyone.

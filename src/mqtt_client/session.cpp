@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 #include <mutex>
 
 #include "net/pinned_ssl_ctx.h"
@@ -46,6 +47,8 @@ struct Session::Impl {
     Error failure{Errc::internal, "no failure"};
     std::map<int, int> pubacks;  // mid -> reason code
     std::map<int, int> subacks;  // mid -> granted QoS or reason code
+    std::set<int> pipelined;     // publish_window()'s, not yet acknowledged
+    std::size_t pipelined_refused = 0;
     std::size_t handled = 0;
     std::size_t reported = 0;  // handled as receive() last said
 
@@ -119,7 +122,12 @@ Result<std::unique_ptr<Session>> Session::connect(const SessionOptions& o, Publi
     mosquitto_disconnect_v5_callback_set(
         m, [](mosquitto*, void* self, int, const mosquitto_property*) { static_cast<Impl*>(self)->lost = true; });
     mosquitto_publish_v5_callback_set(m, [](mosquitto*, void* self, int mid, int reason, const mosquitto_property*) {
-        static_cast<Impl*>(self)->pubacks[mid] = reason;
+        auto& s = *static_cast<Impl*>(self);
+        if (s.pipelined.erase(mid) == 1) {
+            if (reason >= 0x80) ++s.pipelined_refused;
+            return;
+        }
+        s.pubacks[mid] = reason;
     });
     mosquitto_subscribe_v5_callback_set(
         m, [](mosquitto*, void* self, int mid, int count, const int* granted, const mosquitto_property*) {
@@ -186,6 +194,25 @@ Status Session::publish(std::string_view topic, ByteView payload) {
     if (reason == MQTT_RC_NOT_AUTHORIZED) return make_error(Errc::forbidden, "the broker refused the publication on " + t + ": not authorized");
     if (reason == MQTT_RC_PACKET_TOO_LARGE) return make_error(Errc::too_large, "the broker refused the publication on " + t + ": too large");
     return make_error(Errc::forbidden, "the broker refused the publication on " + t + ": " + reason_text(reason));
+}
+
+Status Session::publish_window(std::string_view topic, ByteView payload, std::size_t window) {
+    Impl& s = *impl_;
+    if (s.pipelined_refused > 0) return make_error(Errc::forbidden, "the broker refused pipelined publications");
+    int mid = 0;
+    const std::string t(topic);
+    const int rc = mosquitto_publish_v5(s.m, &mid, t.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false,
+                                        nullptr);
+    if (rc != MOSQ_ERR_SUCCESS) return make_error(Errc::unavailable, std::string("mosquitto_publish: ") + mosquitto_strerror(rc));
+    s.pipelined.insert(mid);
+    return s.pump(s.deadline(), [&] { return s.pipelined.size() < std::max<std::size_t>(window, 1); });
+}
+
+Status Session::wait_published() {
+    Impl& s = *impl_;
+    if (auto st = s.pump(s.deadline(), [&] { return s.pipelined.empty(); }); !st) return st;
+    if (s.pipelined_refused > 0) return make_error(Errc::forbidden, "the broker refused pipelined publications");
+    return {};
 }
 
 Status Session::subscribe(std::string_view topic) {

@@ -59,6 +59,11 @@ class Session {
     // QoS 1; returns once the broker's PUBACK is in. forbidden for "not authorized" (0x87), and
     // the reason code named for any other refusal.
     Status publish(std::string_view topic, ByteView payload);
+    // Pipelined (a benchmark's publisher): queues the publication and returns once fewer than
+    // `window` are unacknowledged; a refusal of any of them is reported by a later call.
+    Status publish_window(std::string_view topic, ByteView payload, std::size_t window);
+    // Waits until every pipelined publication is acknowledged.
+    Status wait_published();
     // Waits for the SUBACK; forbidden when the broker refused the subscription.
     Status subscribe(std::string_view topic);
     // Waits up to `timeout` for publications and hands each to the handler. timeout when none came

@@ -448,5 +448,31 @@ TEST_F(MqttE2e, BrokerHoldsNoPlaintextGroupNameRn1OrGk) {
     EXPECT_TRUE(db_seen) << "mosquitto.db should hold the queued envelopes' topic (the scan reads it)";
 }
 
+// The broker is known by its pinned certificate only: another fingerprint is refused before any
+// login, at init and in the transport; so is a --relay URL of another scheme.
+TEST_F(MqttE2e, AWrongFingerprintIsRefused) {
+    auto o = transport_options();
+    o.fingerprint = "sha256:" + std::string(64, 'a');
+    const crypto::SigningKey key = crypto::SigningKey::generate();
+    auto t = member_client::MqttTransport::connect(o, key);
+    ASSERT_FALSE(t.ok());
+    EXPECT_NE(t.error().message.find("fingerprint"), std::string::npos) << t.error().message;
+    EXPECT_FALSE(broker->log_has("twofold-auth: accepted client '" + crypto::to_hex(key.public_key()), 500ms));
+
+    InitOptions bad = options("mallory");
+    bad.relay_fingerprint = o.fingerprint;
+    auto m = Member::init(d.home("mallory"), Deployment::passphrase_of("mallory"), bad);
+    ASSERT_FALSE(m.ok());
+    EXPECT_NE(m.error().message.find("cannot reach the MQTT broker"), std::string::npos) << m.error().message;
+    EXPECT_FALSE(std::filesystem::exists(d.home("mallory") / "member.db"));
+
+    bad = options("mallory");
+    bad.relay = "mqtt://127.0.0.1:" + std::to_string(broker->port());  // no TLS: not offered
+    auto plain = Member::init(d.home("mallory"), Deployment::passphrase_of("mallory"), bad);
+    ASSERT_FALSE(plain.ok());
+    EXPECT_EQ(plain.error().code, Errc::invalid_argument);
+    EXPECT_NE(plain.error().message.find("mqtts://HOST:PORT"), std::string::npos) << plain.error().message;
+}
+
 }  // namespace
 }  // namespace twofold::testing
