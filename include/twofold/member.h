@@ -112,7 +112,7 @@ struct RotateOutcome {
 // between the two members, through their NATs, confirmed by a short code they share aloud.
 struct DirectProgress {
     std::string stage;   // "code", "gathering", "offer sent", "checking", "connected", "handshake",
-                         // "refused", "code mismatch", "rn1 sent", "rn1 received", "fallback"
+                         // "established", "refused", "code mismatch", "rn1 sent", "rn1 received", "fallback"
     std::string detail;  // e.g. "via host (local 127.0.0.1:40000, remote 127.0.0.1:40001)"
 };
 

@@ -50,10 +50,16 @@ Bytes cpace_lv_cat(std::initializer_list<ByteView> parts) {
 }
 
 Bytes cpace_o_cat(ByteView a, ByteView b) {
-    Bytes out = {'o', 'c'};
+    // Sized once and filled in place: GCC 12 at -O3 misreads a vector growing from a 2-byte
+    // initialiser as an out-of-bounds copy (-Warray-bounds).
     const bool a_first = lexicographically_larger(a, b);
-    append(out, a_first ? a : b);
-    append(out, a_first ? b : a);
+    const ByteView first = a_first ? a : b;
+    const ByteView second = a_first ? b : a;
+    Bytes out(2 + first.size() + second.size());
+    out[0] = 'o';
+    out[1] = 'c';
+    std::copy(first.begin(), first.end(), out.begin() + 2);
+    std::copy(second.begin(), second.end(), out.begin() + 2 + static_cast<std::ptrdiff_t>(first.size()));
     return out;
 }
 

@@ -213,6 +213,13 @@ Status Agent::Impl::setup() {
         if (!ip) return ip.error();
         turn_ip = *ip;
     }
+    // A STUN server that is the TURN server itself is not asked separately: libnice takes the
+    // server-reflexive address from the TURN allocation's answer, and a binding request from
+    // the same socket to the same address has its answer swallowed by the TURN socket
+    // ("incorrectly multiplexed"), so gathering would wait ~2 s for it to time out.
+    if (stun_ip && turn_ip && *stun_ip == *turn_ip && config.servers.stun->port == config.servers.turn->address.port) {
+        stun_ip.reset();
+    }
     Status status;
     loop.invoke([&] {
         // RFC5245 is libnice's standard mode; since 0.1.16 it follows RFC 8445. Not trickle:

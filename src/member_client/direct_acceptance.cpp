@@ -165,6 +165,7 @@ class DirectInvitee {
         member_client::FramedStream framed(stream);
         report(options_, "handshake", "Noise_XXpsk3 with " + offer.inviter_account() + "'s identity key");
         if (auto s = member_client::run_handshake(*channel, framed, true); !s) return s;
+        report(options_, "established", "the channel is keyed by the code and both identity keys are checked");
         return join(offer, *channel, framed);
     }
 

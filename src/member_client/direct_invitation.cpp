@@ -132,6 +132,7 @@ class DirectInviter {
             (void)framed.send(member_client::DirectFrameKind::ended, as_bytes(told), member_client::kDirectStepTimeout);
             return fail(error, s.error(), AttemptEnd::code_mismatch);
         }
+        report(options_, "established", "the channel is keyed by the code and both identity keys are checked");
         if (auto s = admit(*channel, framed); !s) return fail(error, s.error());
         return AttemptEnd::done;
     }

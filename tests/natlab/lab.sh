@@ -8,8 +8,11 @@
 #             mapping: Linux keeps the source port per socket), "symmetric" = masquerade
 #             fully-random (a new outside port per destination, address-and-port-dependent).
 #             Both filter what comes in by conntrack (only answers to what went out).
-#   delay     netem on both ends of each router's internet link: RTT_MS/4 each, so a round trip
-#             between two sites or a site and a server takes RTT_MS.
+#   delay     this kernel has no sch_netem: nfq_delay (LAB_DELAYER, built beside ice_peer) in
+#             each router's namespace holds every packet crossing its internet link, in either
+#             direction, RTT_MS/4 (iptables mangle -j NFQUEUE), so a round trip between two
+#             sites takes RTT_MS and one between a site and a server RTT_MS/2. The LAN is not
+#             delayed.
 #
 # Every name carries LAB (default tf<pid>): runs at the same time never meet. lab_down removes
 # every namespace of this run (and so its links, nft tables and qdiscs) after killing what runs
@@ -93,13 +96,21 @@ table ip nat {
 }
 NFT
     if [ "$LAB_DELAY_MS" != 0 ]; then
-        if ! tc -n "$LAB-$r" qdisc add dev wan root netem delay "${LAB_DELAY_MS}ms" limit 10000 2>/dev/null; then
-            echo "the NAT lab: netem delay is not available (this kernel has no sch_netem)" >&2
-            return 1
-        fi
-        tc -n "$LAB-inet" qdisc add dev "w$n" root netem delay "${LAB_DELAY_MS}ms" limit 10000
+        _lab_delay "$r" || return 1
     fi
     LAB_SITES+=("$name")
+}
+
+# _lab_delay ROUTER: the delayer first (without it the queued packets would be dropped), then
+# the rules that hand it the router's internet traffic both ways.
+_lab_delay() {
+    local r=$1 out="$WORK/delay-$1.out"
+    [ -x "${LAB_DELAYER:-}" ] || { echo "the NAT lab: delay needs LAB_DELAYER (the nfq_delay program)" >&2; return 1; }
+    lab_in "$r" "$LAB_DELAYER" --queue 0 --delay-ms "$LAB_DELAY_MS" >"$out" 2>&1 &
+    for _ in $(seq 1 100); do grep -q ready "$out" 2>/dev/null && break; sleep 0.02; done
+    grep -q ready "$out" || { echo "the NAT lab: nfq_delay did not start: $(cat "$out")" >&2; return 1; }
+    lab_in "$r" iptables -t mangle -A POSTROUTING -o wan -j NFQUEUE --queue-num 0
+    lab_in "$r" iptables -t mangle -A PREROUTING -i wan -j NFQUEUE --queue-num 0
 }
 
 # lab_standard [RTT_MS]: the internet, sites lan (2 hosts, cone), cone1, cone2, sym1, sym2.
