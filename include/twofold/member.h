@@ -195,6 +195,10 @@ struct RekeyArrival {
 // configured stricter still refuses at registration, naming its limit).
 inline constexpr std::size_t kMinPasswordBytes = 8;
 
+namespace member_client {
+struct MemberTestSeam;
+}
+
 class Member {
   public:
     // What init checks before it asks for a secret or reaches a server: the account name, the
@@ -237,9 +241,6 @@ class Member {
     // RN2 from the GMS as on the public-key route.
     Result<DirectAcceptOutcome> accept_direct(const std::string& which, std::string_view code,
                                               const DirectOptions& options);
-    // Tests only: stands for a relay that alters the direct route's signalling it delivers
-    // (type: the envelope type's number; payload: its bytes, to change in place).
-    void tamper_direct_signalling_for_testing(std::function<void(int type, std::string& payload)> tamper);
 
     Result<SendOutcome> send(const std::string& group, const std::string& text);
     // Messages and notices received so far (by this call's sync and earlier ones), oldest first,
@@ -284,6 +285,7 @@ class Member {
     class Impl;
 
   private:
+    friend struct member_client::MemberTestSeam;  // tests only: src/member_client/member_test_seam.h
     explicit Member(std::unique_ptr<Impl> impl);
     Status follow_loop(const std::optional<std::string>& group, const std::function<void(const Event&)>& on_event,
                        const std::function<std::optional<std::string>()>& outgoing,

@@ -231,10 +231,6 @@ Result<DirectInviteOutcome> Member::invite_direct(const std::string& group, cons
     return inviter.run(show_code);
 }
 
-void Member::tamper_direct_signalling_for_testing(std::function<void(int type, std::string& payload)> tamper) {
-    impl_->direct_tamper_ = std::move(tamper);
-}
-
 Result<v1::Envelope> Member::Impl::wait_for_envelope(v1::EnvelopeType type,
                                                      std::chrono::steady_clock::time_point deadline,
                                                      const std::function<bool()>& cancelled) {

@@ -64,6 +64,16 @@ lab_interrupt() {
     for ns in "$@"; do ip netns pids "$(lab_ns "$ns")" | xargs -r kill -INT; done
 }
 
+# lab_kill NS PROGRAM: SIGTERM to that program in that namespace only. (pkill would reach every
+# namespace: `ip netns exec` shares the machine's process table, and other tests run beside us.)
+lab_kill() {
+    local pid
+    for pid in $(ip netns pids "$(lab_ns "$1")"); do
+        [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "${2:0:15}" ]] && kill "$pid"
+    done
+    return 0
+}
+
 # lab_loss PERCENT: every LAN member's port drops that share of what the LAN sends it, at
 # random (an nftables rule on the bridge: netem is not in every kernel, and not in this
 # machine's). 0 removes the loss.

@@ -135,7 +135,7 @@ exec 9>"$WORK/carol.in"
 sleep 2
 echo "before the relay stops" >&9
 sleep 1
-lab_exec gms pkill -f twofold-relay
+lab_kill gms twofold-relay
 sleep 2
 echo "while the relay is down" >&9
 sleep 2

@@ -20,6 +20,7 @@
 #include "crypto/hex.h"
 #include "deployment.h"
 #include "member/direct_signalling.h"
+#include "member_client/member_test_seam.h"
 #include "member_steps.h"
 #include "twofold/v1/member.pb.h"
 #include "twofold/v1/relay.pb.h"
@@ -198,7 +199,7 @@ TEST_F(DirectRouteTest, WrongCodeThenTheRightOneJoins) {
 TEST_F(DirectRouteTest, ReplayedOfferIsRefused) {
     // A relay that keeps attempt 1's offer and delivers it again in place of attempt 2's.
     std::string first_offer;
-    bob->tamper_direct_signalling_for_testing([&](int type, std::string& payload) {
+    member_client::MemberTestSeam::tamper_direct_signalling(*bob, [&](int type, std::string& payload) {
         if (type != v1::ENVELOPE_TYPE_DIRECT_OFFER) return;
         if (first_offer.empty()) first_offer = payload;
         else payload = first_offer;
@@ -220,7 +221,7 @@ TEST_F(DirectRouteTest, ReplayedOfferIsRefused) {
 }
 
 TEST_F(DirectRouteTest, AlteredOfferIsRefused) {
-    bob->tamper_direct_signalling_for_testing([&](int type, std::string& payload) {
+    member_client::MemberTestSeam::tamper_direct_signalling(*bob, [&](int type, std::string& payload) {
         v1::DirectOffer o;
         if (type != v1::ENVELOPE_TYPE_DIRECT_OFFER || !o.ParseFromString(payload)) return;
         o.mutable_ice()->set_candidates(0, "1 1 UDP 2013266431 127.0.0.1 9 typ host");  // the relay's choice
@@ -239,7 +240,7 @@ TEST_F(DirectRouteTest, AlteredOfferIsRefused) {
 
 // A relay that swaps the answer's candidates (for an address of its choosing).
 TEST_F(DirectRouteTest, RelaySwappingCandidatesIsCaught) {
-    alice->tamper_direct_signalling_for_testing([&](int type, std::string& payload) {
+    member_client::MemberTestSeam::tamper_direct_signalling(*alice, [&](int type, std::string& payload) {
         v1::DirectAnswer a;
         if (type != v1::ENVELOPE_TYPE_DIRECT_ANSWER || !a.ParseFromString(payload)) return;
         a.mutable_ice()->set_candidates(0, "1 1 UDP 2013266431 127.0.0.1 9 typ host");
@@ -261,11 +262,11 @@ TEST_F(DirectRouteTest, RelaySwappingKeysIsCaught) {
     const auto mallory = crypto::SigningKey::generate();
     std::mutex mu;
     v1::DirectOffer seen;  // the relay sees the offer go by
-    bob->tamper_direct_signalling_for_testing([&](int type, std::string& payload) {
+    member_client::MemberTestSeam::tamper_direct_signalling(*bob, [&](int type, std::string& payload) {
         std::lock_guard lock(mu);
         if (type == v1::ENVELOPE_TYPE_DIRECT_OFFER) (void)seen.ParseFromString(payload);
     });
-    alice->tamper_direct_signalling_for_testing([&](int type, std::string& payload) {
+    member_client::MemberTestSeam::tamper_direct_signalling(*alice, [&](int type, std::string& payload) {
         std::lock_guard lock(mu);
         v1::DirectAnswer a;
         if (type != v1::ENVELOPE_TYPE_DIRECT_ANSWER || !a.ParseFromString(payload)) return;
