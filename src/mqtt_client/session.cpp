@@ -153,6 +153,10 @@ Result<std::unique_ptr<Session>> Session::connect(const SessionOptions& o, Publi
     if (o.persistent) mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, o.session_expiry_seconds);
     const int rc = mosquitto_connect_bind_v5(m, o.host.c_str(), o.port, o.keepalive_seconds, nullptr, props);
     mosquitto_property_free_all(&props);
+    if (rc == MOSQ_ERR_TLS) {  // the handshake can fail within the connect call already
+        return make_error(Errc::unavailable, "the TLS handshake with the MQTT broker " + impl->broker +
+                                                 " failed (wrong certificate fingerprint, or not a TLS 1.3 listener?)");
+    }
     if (rc != MOSQ_ERR_SUCCESS) {
         return make_error(Errc::unavailable, "cannot connect to the MQTT broker " + impl->broker + ": " +
                                                  (rc == MOSQ_ERR_ERRNO ? std::string(std::strerror(errno))
