@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -14,6 +15,7 @@
 
 #include "crypto/random.h"
 #include "crypto/sign.h"
+#include "failover_measure.h"
 #include "measure.h"
 #include "net/client_pool.h"
 #include "net/endpoint.h"
@@ -39,6 +41,8 @@ struct GmsOptions {
     // "postgresql": also measure the GMS on a private PostgreSQL started for the run; a
     // postgresql:// URL: on that database. Either way SQLite is measured in the same run.
     std::string store;
+    bool failover = false;   // with --store: also the failover time of two processes on it
+    double lease_ttl_s = 3;  // their --lease-ttl
 };
 
 std::string self_dir() {
@@ -438,8 +442,33 @@ int compare_stores(const GmsOptions& o) {
         return 1;
     }
     const double ratio = sqlite->changes_per_s > 0 ? postgres->changes_per_s / sqlite->changes_per_s : 0;
+    std::vector<double> failovers;
+    if (o.failover) {
+        // A database of its own: the cluster's shared identity and lease start fresh.
+        std::string failover_url = url;
+        if (private_server) {
+            if (auto db = private_server->create_database("failover"); !db) {
+                std::cerr << "twofold-bench: " << db.error().message << '\n';
+                return 1;
+            }
+            failover_url = private_server->url("failover");
+        }
+        auto measured = measure_failover(self_dir() + "/twofold-gms", failover_url, 5, o.lease_ttl_s);
+        if (!measured) {
+            std::cerr << "twofold-bench: failover: " << measured.error().message << '\n';
+            return 1;
+        }
+        failovers = *measured;
+    }
+    const double failover_median = failovers.empty() ? 0 : median(failovers);
     if (o.json) {
-        std::cout << workload_json(o)
+        JsonLine line = workload_json(o);
+        if (o.failover) {
+            line.add("failover_ms_median", failover_median)
+                .add("failover_ms_max", *std::max_element(failovers.begin(), failovers.end()))
+                .add("lease_ttl_s", o.lease_ttl_s);
+        }
+        std::cout << line
                          .add("sqlite_changes_per_s", sqlite->changes_per_s)
                          .add("sqlite_rekey_delivery_p50_ms", sqlite->p50_ms)
                          .add("sqlite_rekey_delivery_p99_ms", sqlite->p99_ms)
@@ -459,6 +488,11 @@ int compare_stores(const GmsOptions& o) {
                   << "  postgresql: " << postgres->changes_per_s << " changes/s; rekey delivery p99 "
                   << postgres->p99_ms << " ms\n"
                   << "  postgresql / sqlite changes/s: " << ratio << " (target >= 0.5)\n";
+        if (o.failover) {
+            std::cout << "  failover (leader killed -> first answer from the new leader), median of "
+                      << failovers.size() << ": " << failover_median << " ms with a " << o.lease_ttl_s
+                      << " s lease (target <= 5000 ms)\n";
+        }
     }
     return 0;
 }
@@ -508,6 +542,12 @@ void add_gms_command(CLI::App& app, int* exit_status) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
     cmd->add_flag("!--no-ack", o->ack, "members do not acknowledge rekeys");
     cmd->add_flag("--json", o->json, "one JSON line");
+    cmd->add_flag("--failover", o->failover,
+                  "with --store: also the failover time of two twofold-gms processes on the database (leader "
+                  "killed -> first answer from the new leader), median of 5");
+    cmd->add_option("--lease-ttl", o->lease_ttl_s, "their lease TTL, seconds (with --failover)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.1, 60.0));
     cmd->add_option("--store", o->store,
                     "also measure the GMS on PostgreSQL, against SQLite in the same run: 'postgresql' starts a "
                     "private server for the run, or give a postgresql:// URL");
@@ -519,6 +559,11 @@ void add_gms_command(CLI::App& app, int* exit_status) {
         }
         if (!o->store.empty() && o->store != "postgresql" && o->store.rfind("postgres", 0) != 0) {
             std::cerr << "twofold-bench: --store: 'postgresql' or a postgresql:// URL\n";
+            *exit_status = 2;
+            return;
+        }
+        if (o->failover && o->store.empty()) {
+            std::cerr << "twofold-bench: --failover needs --store postgresql (the processes share its database)\n";
             *exit_status = 2;
             return;
         }

@@ -9,6 +9,7 @@
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "crypto/hex.h"
+#include "gms_server/leadership.h"
 #include "gms_server/open_store.h"
 #include "gms_server/service.h"
 #include "lan/session.h"
@@ -39,21 +40,43 @@ std::string json_escape(const std::string& s) {
     return out;
 }
 
+void print_listening(const std::string& host, std::uint16_t port, const twofold::gms::Identity& identity) {
+    const twofold::net::Endpoint bound{host, port};
+    std::cout << "twofold-gms listening on " << bound.to_string() << " tls-fingerprint " << identity.tls_fingerprint
+              << " signing-key " << identity.signing_key_hex << std::endl;
+}
+
+// One of several processes on one database: stands by or leads (gms_server/leadership.h).
+int serve_with_leadership(twofold::gms::ServiceOptions options, const twofold::gms::LeadershipOptions& leadership,
+                          const std::string& log_level) {
+    if (auto s = twofold::apps::set_up_logging(options.data_dir, "gms", log_level); !s) return fail(s.error().message);
+    const std::string host = options.listen.host;
+    auto s = twofold::gms::run_with_leadership(
+        options, leadership,
+        [&](std::uint16_t port, const twofold::gms::Identity& identity) { print_listening(host, port, identity); });
+    if (!s) return fail(s.error().message);
+    spdlog::info("stopped");
+    return kExitOk;
+}
+
 int serve(twofold::gms::ServiceOptions options, const std::string& log_level) {
     if (auto s = twofold::apps::set_up_logging(options.data_dir, "gms", log_level); !s) return fail(s.error().message);
     auto service = twofold::gms::Service::open(options);
     if (!service) return fail(service.error().message);
     if (auto s = (*service)->bind(); !s) return fail(s.error().message);
-    const twofold::net::Endpoint bound{options.listen.host, (*service)->bound_port()};
-    std::cout << "twofold-gms listening on " << bound.to_string() << " tls-fingerprint "
-              << (*service)->identity().tls_fingerprint << " signing-key " << (*service)->identity().signing_key_hex
-              << std::endl;
+    print_listening(options.listen.host, (*service)->bound_port(), (*service)->identity());
     if (auto s = (*service)->run(); !s) return fail(s.error().message);
     spdlog::info("stopped");
     return kExitOk;
 }
 
-int info(const std::filesystem::path& data_dir, bool json) {
+int info(const std::filesystem::path& data_dir, const std::string& store_url, bool json) {
+    if (!store_url.empty()) {
+        // On PostgreSQL the identity is the database's, shared by every process on it.
+        if (auto d = twofold::gms::load_or_create_identity(data_dir); !d) return fail(d.error().message);
+        auto store = twofold::gms::open_store(store_url, data_dir);
+        if (!store) return fail(store.error().message);
+    }
     auto identity = twofold::gms::load_or_create_identity(data_dir);
     if (!identity) return fail(identity.error().message);
     if (json) {
@@ -173,6 +196,18 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"subnet", "site", "region", "world"}))
         ->group("Rekeys by IP multicast");
 
+    twofold::gms::LeadershipOptions leadership;
+    double lease_ttl_s = 3;
+    app.add_option("--advertise", leadership.advertise,
+                   "HOST[:PORT] members reach this process at: run as one of several GMS processes on one "
+                   "PostgreSQL database (--store), one leading, the others standing by")
+        ->group("Several GMS processes");
+    app.add_option("--lease-ttl", lease_ttl_s, "seconds the leader's lease lasts unrenewed: a standby takes over this "
+                                               "long after the leader dies")
+        ->capture_default_str()
+        ->check(CLI::Range(0.1, 600.0))
+        ->group("Several GMS processes");
+
     bool json = false;
     CLI::App* info_cmd = app.add_subcommand("info", "print the TLS fingerprint and signing key");
     info_cmd->add_flag("--json", json, "one JSON object");
@@ -182,7 +217,7 @@ int main(int argc, char** argv) {
     if (auto exit = twofold::apps::parse_command_line(app, argc, argv, "twofold-gms")) return *exit;
 
     options.data_dir = data_dir;
-    if (info_cmd->parsed()) return info(options.data_dir, json);
+    if (info_cmd->parsed()) return info(options.data_dir, options.store, json);
     if (groups_cmd->parsed()) return groups(options.data_dir, options.store, json);
 
     if (!options.store.empty() && !twofold::pg::is_postgres_url(options.store)) {
@@ -215,5 +250,10 @@ int main(int argc, char** argv) {
     options.password_limits = password_profile == "moderate"  ? twofold::crypto::PwhashLimits::moderate()
                               : password_profile == "minimum" ? twofold::crypto::PwhashLimits::minimum()
                                                               : twofold::crypto::PwhashLimits::interactive();
+    if (!leadership.advertise.empty()) {
+        if (options.store.empty()) return fail("--advertise needs --store postgresql://...: the processes share its database", kExitUsage);
+        leadership.lease_ttl = std::chrono::milliseconds(std::llround(lease_ttl_s * 1000));
+        return serve_with_leadership(options, leadership, log_level);
+    }
     return serve(options, log_level);
 }

@@ -165,8 +165,13 @@ void add_init(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_st
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("init", "Create this member's identity and store, and register with the GMS");
     cmd->add_option("--name", a->options.account, "account name")->required();
-    cmd->add_option("--gms", a->options.gms, "the GMS, HOST:PORT")->required();
-    cmd->add_option("--gms-fingerprint", a->options.gms_fingerprint, "the GMS's TLS fingerprint, sha256:HEX")
+    cmd->add_option("--gms", a->options.gms,
+                    "the GMS, HOST:PORT; several processes on one database: HOST:PORT,HOST:PORT,... (the member "
+                    "follows whichever leads)")
+        ->required();
+    cmd->add_option("--gms-fingerprint", a->options.gms_fingerprint,
+                    "the GMS's TLS fingerprint, sha256:HEX (with several --gms endpoints: one each, comma-separated, "
+                    "or one they share)")
         ->required();
     cmd->add_option("--gms-key", a->options.gms_signing_key, "the GMS's signing key, HEX (twofold-gms info)")
         ->required();

@@ -19,6 +19,13 @@ Bytes keys_ad(const GroupId& id, std::uint64_t epoch) {
     return ad;
 }
 
+Bytes secret_ad(std::string_view label, ByteView context) {
+    Bytes ad(label.begin(), label.end());
+    ad.push_back(0);
+    append(ad, context);
+    return ad;
+}
+
 }  // namespace
 
 Result<KeySealer> KeySealer::open(const std::filesystem::path& data_dir) {
@@ -50,6 +57,32 @@ Result<GroupKeys> KeySealer::open(const GroupId& id, std::uint64_t rn2_epoch, By
         return make_error(Errc::auth_failed, "stored group keys do not open with storage.key (wrong key file?)");
     }
     return GroupKeys::parse(plain.span());
+}
+
+Bytes KeySealer::seal_secret(std::string_view label, ByteView context, ByteView plain) {
+    const auto nonce = crypto::random_array<crypto::kAeadNonceBytes>();
+    Bytes out(nonce.begin(), nonce.end());
+    out.resize(nonce.size() + plain.size() + crypto::kAeadTagBytes);
+    const Bytes ad = secret_ad(label, context);
+    const Status s = crypto::aead_encrypt(storage_key_.span(), nonce, plain, ad, MutableByteView(out).subspan(nonce.size()));
+    (void)s;  // sizes are fixed above
+    return out;
+}
+
+Result<crypto::SecretBuffer> KeySealer::open_secret(std::string_view label, ByteView context, ByteView sealed) {
+    if (sealed.size() < crypto::kAeadNonceBytes + crypto::kAeadTagBytes) {
+        return make_error(Errc::malformed, "stored " + std::string(label) + " is truncated");
+    }
+    crypto::SecretBuffer plain(sealed.size() - crypto::kAeadNonceBytes - crypto::kAeadTagBytes);
+    const Bytes ad = secret_ad(label, context);
+    if (auto s = crypto::aead_decrypt(storage_key_.span(), sealed.first(crypto::kAeadNonceBytes),
+                                      sealed.subspan(crypto::kAeadNonceBytes), ad, plain.mutable_span());
+        !s) {
+        return make_error(Errc::auth_failed, "stored " + std::string(label) +
+                                                 " does not open with storage.key: every GMS on one database needs "
+                                                 "the same storage.key (copy the first one's)");
+    }
+    return plain;
 }
 
 void KeySealer::seal_journal(Journal& j) {

@@ -24,6 +24,12 @@ class KeySealer {
     // The row's sealed bytes: sealed now if its pointer is still set, as sealed before otherwise.
     Bytes sealed(const GroupRow& row) { return row.keys != nullptr ? seal(row) : row.sealed_keys; }
 
+    // Any other secret the GMS keeps in its database (the shared TLS key and signing seed of a
+    // cluster, gms_pg/shared_identity.h), bound to `label` and `context` by the associated data.
+    // `label` names it in errors.
+    Bytes seal_secret(std::string_view label, ByteView context, ByteView plain);
+    Result<crypto::SecretBuffer> open_secret(std::string_view label, ByteView context, ByteView sealed);
+
   private:
     crypto::SecretBuffer storage_key_;
     crypto::SecretBuffer scratch_;  // serialised keys on their way to encryption, reused

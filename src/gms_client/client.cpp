@@ -5,8 +5,9 @@
 
 namespace twofold::gms {
 
-Result<std::unique_ptr<GmsClient>> GmsClient::connect(const net::Endpoint& server, const std::string& fingerprint) {
-    auto conn = net::TlsClient::connect(server, fingerprint);
+Result<std::unique_ptr<GmsClient>> GmsClient::connect(const net::Endpoint& server, const std::string& fingerprint,
+                                                      net::ClientOptions options) {
+    auto conn = net::TlsClient::connect(server, fingerprint, options);
     if (!conn) return conn.error();
     return std::unique_ptr<GmsClient>(new GmsClient(std::move(*conn)));
 }
@@ -36,6 +37,8 @@ Result<v1::GmsResponse> GmsClient::exchange(v1::GmsRequest request) {
             continue;
         }
         if (r->request_id() != id && r->request_id() != 0) continue;  // a late answer to an abandoned call
+        not_leader_.reset();
+        if (r->has_error() && r->error().code() == v1::ERROR_CODE_NOT_LEADER) not_leader_ = r->leader();
         return std::move(*r);
     }
 }

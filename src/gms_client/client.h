@@ -6,6 +6,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,8 @@ struct Rn1ClaimAnswer {
 
 class GmsClient {
   public:
-    static Result<std::unique_ptr<GmsClient>> connect(const net::Endpoint& server, const std::string& fingerprint);
+    static Result<std::unique_ptr<GmsClient>> connect(const net::Endpoint& server, const std::string& fingerprint,
+                                                      net::ClientOptions options = {});
 
     // The GMS's typed errors come back as Errc (forbidden, unknown, conflict→invalid_argument,
     // rate_limited, stale_epoch ...) with the server's message.
@@ -55,6 +57,9 @@ class GmsClient {
     std::size_t queued_pushes() const noexcept { return pushes_.size(); }
 
     void set_timeout(std::chrono::milliseconds t) noexcept { timeout_ = t; }
+    // Set when the last answer was a standby's NOT_LEADER: the leader's HOST:PORT it named, empty
+    // if none leads right now (gms_client/leader_connection.h follows it).
+    const std::optional<std::string>& not_leader() const noexcept { return not_leader_; }
     net::TlsClient& transport() noexcept { return *conn_; }
 
   private:
@@ -65,6 +70,7 @@ class GmsClient {
 
     std::unique_ptr<net::TlsClient> conn_;
     std::deque<v1::GmsResponse> pushes_;
+    std::optional<std::string> not_leader_;
     std::uint64_t next_request_id_ = 1;
     std::chrono::milliseconds timeout_{30'000};
 };

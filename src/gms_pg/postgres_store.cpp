@@ -4,6 +4,7 @@
 #include <map>
 
 #include "crypto/hex.h"
+#include "gms_pg/shared_identity.h"
 #include "pg/migrations.h"
 
 namespace twofold::gms {
@@ -43,6 +44,22 @@ CREATE TABLE rn1_claims(
   generation bigint NOT NULL,
   account_id bigint NOT NULL REFERENCES accounts(id),
   PRIMARY KEY(group_id, generation));
+)sql"},
+    // Several GMS processes on one database (issue 15): the leadership lease (gms_pg/lease.h),
+    // one row, its expiry in the database clock's milliseconds; and the identity every process
+    // shares (gms_pg/shared_identity.h), its secrets sealed under storage.key.
+    {2, R"sql(
+CREATE TABLE gms_lease(
+  id integer PRIMARY KEY CHECK (id = 1),
+  holder text NOT NULL,
+  advertise text NOT NULL,
+  token bigint NOT NULL,
+  expires_ms bigint NOT NULL);
+INSERT INTO gms_lease(id, holder, advertise, token, expires_ms) VALUES (1, '', '', 0, 0);
+CREATE TABLE gms_identity(
+  id integer PRIMARY KEY CHECK (id = 1),
+  tls_certificate text NOT NULL,
+  sealed_secrets bytea NOT NULL);
 )sql"},
 };
 
@@ -251,6 +268,10 @@ Status PostgresStore::commit(std::span<const Journal> journals) {
         if (auto s = guard_commit(tx); !s) return s;
         return tx.pipeline(batch);
     });
+}
+
+Status PostgresStore::adopt_shared_identity(const std::filesystem::path& data_dir) {
+    return gms::adopt_shared_identity(db_, sealer_, data_dir);
 }
 
 Result<std::vector<GroupTableRow>> PostgresStore::group_table() {

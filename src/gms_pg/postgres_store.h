@@ -42,6 +42,9 @@ class PostgresStore final : public Store {
     using CommitGuard = std::function<Status(pg::Connection& transaction)>;
     void set_commit_guard(CommitGuard guard) { commit_guard_ = std::move(guard); }
 
+    // Makes data_dir's TLS identity and signing key the database's (gms_pg/shared_identity.h).
+    Status adopt_shared_identity(const std::filesystem::path& data_dir);
+
     // The session, for what shares this database (a leadership lease). Not during a commit.
     pg::Connection& connection() { return db_; }
 

@@ -24,6 +24,7 @@ Result<std::unique_ptr<Store>> open_store(const std::string& store, const std::f
     };
     auto postgres = PostgresStore::open(store, data_dir, std::move(retry));
     if (!postgres) return postgres.error();
+    if (auto s = (*postgres)->adopt_shared_identity(data_dir); !s) return s.error();
     return std::unique_ptr<Store>(std::move(*postgres));
 }
 

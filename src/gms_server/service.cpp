@@ -12,6 +12,7 @@
 
 #include "crypto/hex.h"
 #include "gms_server/lan_publisher.h"
+#include "gms_pg/postgres_store.h"
 #include "gms_server/open_store.h"
 #include "gms_server/relay_publisher.h"
 #include "net/tls_identity.h"
@@ -93,6 +94,7 @@ struct detail::ServiceState {
     std::unique_ptr<RelayPublisher> publisher;  // with --relay
     std::unique_ptr<LanPublisher> lan;          // with --multicast-interface
     bool broken = false;  // a commit failed: memory is ahead of disk
+    bool lease_lost = false;  // still_leader said no (broken is set too)
 
     // The commit thread (decision 23). The server thread closes a batch, seals its journal and
     // queues it with the batch's answers; the commit thread writes everything queued in one
@@ -129,6 +131,7 @@ struct detail::ServiceState {
     // cost no fsync of their own (decision 22).
     void flush(bool durable) {
         if (broken || commit_failed) return;  // after a failed commit nothing more may be written or sent
+        if (options.still_leader && !options.still_leader()) return on_lease_lost();
         core.end_batch(now_ms(), outbox);
         if (outbox.empty() && !durable) return;
         Journal journal = core.take_journal();
@@ -226,6 +229,17 @@ struct detail::ServiceState {
         }
         spdlog::critical("commit failed, stopping: {}", why);
         broken = true;
+        outbox.clear();
+        server->stop();
+    }
+
+    // Another process may lead now: what this one holds in memory may be behind the database, so
+    // nothing more is answered from it. Commits already queued fail their fencing check.
+    void on_lease_lost() {
+        if (broken) return;
+        spdlog::warn("no longer the leader: stopping without answering");
+        broken = true;
+        lease_lost = true;
         outbox.clear();
         server->stop();
     }
@@ -367,12 +381,35 @@ class GmsSession final : public net::Session {
 Service::Service(std::unique_ptr<detail::ServiceState> state) : state_(std::move(state)) {}
 Service::~Service() = default;
 
+namespace {
+
+Status refuse_if_led(PostgresStore& store) {
+    auto rows = store.connection().query(
+        "SELECT advertise FROM gms_lease WHERE id = 1 AND expires_ms >= (extract(epoch FROM clock_timestamp()) * 1000)::bigint");
+    if (!rows) return rows.error();
+    if (rows->empty()) return {};
+    return make_error(Errc::conflict, "another GMS process leads on this database (" + rows->text(0, 0) +
+                                          "): start this one with --advertise to stand by beside it");
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
-    auto keys = load_or_create_keys(options.data_dir);
-    if (!keys) return keys.error();
+    if (auto dir = load_or_create_keys(options.data_dir); !dir) return dir.error();  // the data directory first
     auto store = open_store(options.store, options.data_dir);
     if (!store) return store.error();
-    auto loaded = (*store)->load();
+    if (auto* postgres = dynamic_cast<PostgresStore*>(store->get())) {
+        // A lone process takes no lease: it must not start beside processes that share one.
+        if (auto s = refuse_if_led(*postgres); !s) return s.error();
+    }
+    return open(std::move(options), std::move(*store));
+}
+
+Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, std::unique_ptr<Store> store) {
+    // After the store: on PostgreSQL it may have replaced them with the database's shared ones.
+    auto keys = load_or_create_keys(options.data_dir);
+    if (!keys) return keys.error();
+    auto loaded = store->load();
     if (!loaded) return loaded.error();
     spdlog::info("loaded {} accounts and {} groups from {}", loaded->accounts.size(), loaded->groups.size(),
                  describe_store(options.store, options.data_dir));
@@ -386,7 +423,7 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
             RelayPublisherOptions{*options.relay, options.relay_fingerprint}, std::move(*key));
     }
     GmsCore core(options.core, std::move(keys->signing), std::move(*loaded));
-    auto state = std::make_unique<detail::ServiceState>(options, identity, std::move(*store), std::move(core));
+    auto state = std::make_unique<detail::ServiceState>(options, identity, std::move(store), std::move(core));
     state->publisher = std::move(publisher);
     if (options.core.lan && !options.multicast_interface.empty()) {
         auto lan = LanPublisher::open(options.multicast_interface, *options.core.lan);
@@ -422,6 +459,7 @@ Status Service::run() {
     const Status s = state_->server->run();
     state_->drain();
     state_->stop_committer();
+    if (state_->lease_lost) return make_error(Errc::conflict, "stopped: no longer the leader");
     if (state_->broken || state_->commit_failed) {
         return make_error(Errc::internal, "stopped after a failed commit (see the log)");
     }

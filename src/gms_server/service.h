@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "crypto/password.h"
 #include "crypto/sign.h"
 #include "gms/core.h"
+#include "gms/store.h"
 #include "net/endpoint.h"
 #include "net/tls_server.h"
 
@@ -36,6 +38,9 @@ struct ServiceOptions {
     // (relay_publisher.h), authenticated as the GMS; relay_fingerprint pins its TLS certificate.
     std::optional<net::Endpoint> relay;
     std::string relay_fingerprint;
+    // With several GMS processes on one database (leadership.h): asked before each batch is
+    // answered; false stops the service at once, answering nothing more: it no longer leads.
+    std::function<bool()> still_leader;
 };
 
 // What `twofold-gms info` prints, and what the first line of a running server says.
@@ -54,6 +59,8 @@ struct ServiceState;  // service.cpp
 class Service {
   public:
     static Result<std::unique_ptr<Service>> open(ServiceOptions options);
+    // With a store already opened (by leadership.h, with its fencing guard set).
+    static Result<std::unique_ptr<Service>> open(ServiceOptions options, std::unique_ptr<Store> store);
     ~Service();
 
     Status bind();  // then bound_port() is known (port 0 picks one)

@@ -8,6 +8,7 @@
 #include "crypto/gk.h"
 #include "crypto/hex.h"
 #include "crypto/random.h"
+#include "gms_client/leader_connection.h"
 #include "member/message_protection.h"
 #include "member/safety_number.h"
 #include "member/signed_messages.h"
@@ -84,7 +85,7 @@ Member::~Member() = default;
 
 Status Member::check_init_options(const std::filesystem::path& home, const InitOptions& o) {
     if (auto s = wire::validate_account(o.account); !s) return s;
-    auto gms = net::parse_endpoint(o.gms, "--gms");
+    auto gms = gms::parse_gms_endpoints(o.gms, o.gms_fingerprint);
     if (!gms) return gms.error();
     auto relay = parse_relay(o.relay);
     if (!relay) return relay.error();
@@ -132,7 +133,7 @@ Result<std::unique_ptr<Member>> Member::init(const std::filesystem::path& home, 
     if (auto s = check_init_options(home, o); !s) return s.error();
     if (passphrase.empty()) return make_error(Errc::invalid_argument, "the passphrase is empty");
     if (o.password.empty()) return make_error(Errc::invalid_argument, "the password is empty");
-    auto gms = net::parse_endpoint(o.gms, "--gms");
+    auto gms = gms::parse_gms_endpoints(o.gms, o.gms_fingerprint);
     auto relay = parse_relay(o.relay);
     auto gms_key = crypto::from_hex(o.gms_signing_key, "--gms-key");
 
@@ -145,9 +146,15 @@ Result<std::unique_ptr<Member>> Member::init(const std::filesystem::path& home, 
 
     v1::MemberConfig config;
     config.set_account(o.account);
-    config.set_gms_host(gms->host);
-    config.set_gms_port(gms->port);
-    config.set_gms_fingerprint(o.gms_fingerprint);
+    config.set_gms_host(gms->front().endpoint.host);
+    config.set_gms_port(gms->front().endpoint.port);
+    config.set_gms_fingerprint(gms->front().fingerprint);
+    for (const gms::GmsEndpoint& e : *gms) {
+        v1::GmsEndpoint* stored = config.add_gms_endpoints();
+        stored->set_host(e.endpoint.host);
+        stored->set_port(e.endpoint.port);
+        stored->set_fingerprint(e.fingerprint);
+    }
     config.set_gms_signing_key(as_string(*gms_key));
     config.set_relay_host(relay->endpoint.host);
     config.set_relay_port(relay->endpoint.port);
@@ -170,9 +177,13 @@ Result<std::unique_ptr<Member>> Member::init(const std::filesystem::path& home, 
     }
 
     // Register first: a store is only left behind for an account that exists.
-    auto client = gms::GmsClient::connect(*gms, o.gms_fingerprint);
-    if (!client) return make_error(client.error().code, "cannot reach the GMS: " + client.error().message);
-    if (auto s = (*client)->register_account(o.account, o.password, identity.public_key()); !s) return s.error();
+    auto client = gms::connect_to_leader(*gms, [&](gms::GmsClient& c) {
+        return c.register_account(o.account, o.password, identity.public_key());
+    });
+    if (!client) {
+        if (client.error().code == Errc::unavailable) return make_error(Errc::unavailable, "cannot reach the GMS: " + client.error().message);
+        return client.error();
+    }
 
     auto vault = member_store::Vault::create(file, as_bytes(passphrase), o.store_limits);
     if (!vault) return vault.error();
@@ -235,20 +246,38 @@ Result<std::unique_ptr<Member::Impl>> Member::Impl::load(member_store::Vault vau
     return impl;
 }
 
+std::vector<gms::GmsEndpoint> Member::Impl::gms_endpoints_of(const v1::MemberConfig& config) {
+    std::vector<gms::GmsEndpoint> out;
+    for (const v1::GmsEndpoint& e : config.gms_endpoints()) {
+        out.push_back({net::Endpoint{e.host(), static_cast<std::uint16_t>(e.port())}, e.fingerprint()});
+    }
+    if (out.empty()) {
+        out.push_back({net::Endpoint{config.gms_host(), static_cast<std::uint16_t>(config.gms_port())},
+                       config.gms_fingerprint()});
+    }
+    return out;
+}
+
 Status Member::Impl::connect() {
     if (!gms_) {
-        auto client =
-            gms::GmsClient::connect(net::Endpoint{config_.gms_host(), static_cast<std::uint16_t>(config_.gms_port())},
-                                    config_.gms_fingerprint());
-        if (!client) return make_error(client.error().code, "cannot reach the GMS: " + client.error().message);
+        // Whichever of the GMS processes leads (gms_client/leader_connection.h).
         const std::string password(password_.span().begin(), password_.span().end());
-        auto login = (*client)->login(config_.account(), password);
-        if (!login) return login.error();
+        std::optional<v1::LoginResponse> login;
+        auto client = gms::connect_to_leader(gms_endpoints_of(config_), [&](gms::GmsClient& c) -> Status {
+            auto answer = c.login(config_.account(), password);
+            if (!answer) return answer.error();
+            login = std::move(*answer);
+            return {};
+        });
+        if (!client) {
+            if (client.error().code == Errc::unavailable) return make_error(Errc::unavailable, "cannot reach the GMS: " + client.error().message);
+            return client.error();
+        }
         statuses_.assign(login->groups().begin(), login->groups().end());
         turn_.reset();
         if (login->has_turn()) turn_ = login->turn();
         fresh_login_ = true;
-        gms_ = std::move(*client);
+        gms_ = std::move(client->client);
     }
     if (!relay_) {
         auto client = member_client::connect_transport(config_, identity_);

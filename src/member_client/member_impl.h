@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gms_client/client.h"
+#include "gms_client/endpoints.h"
 #include "lan/session.h"
 #include "member/group_keys.h"
 #include "member/replay_window.h"
@@ -48,6 +49,8 @@ class Member::Impl {
     // --- member.cpp ---
     static Result<std::unique_ptr<Impl>> load(member_store::Vault vault);
     Status connect();
+    // Every GMS process this member may reach (MemberConfig.gms_endpoints, or its one gms_host).
+    static std::vector<gms::GmsEndpoint> gms_endpoints_of(const v1::MemberConfig& config);
     Result<Group*> find_group(const std::string& which);  // name, or id hex (prefix of 4+)
     Result<v1::MembershipStatement> my_statement(Group& g);
     Status save_group(Group& g);  // the public record always, the keys when they changed

@@ -18,12 +18,14 @@ Result<StatusReport> Member::status() {
     StatusReport report;
     report.account = c.account();
 
-    ServerStatus gms{"gms", address_of(c.gms_host(), c.gms_port()), c.gms_fingerprint(), false, {}};
-    auto gms_client = gms::GmsClient::connect(net::Endpoint{c.gms_host(), static_cast<std::uint16_t>(c.gms_port())},
-                                              c.gms_fingerprint());
-    gms.reachable = gms_client.ok();
-    if (!gms_client) gms.error = gms_client.error().message;
-    report.servers.push_back(gms);
+    // Each GMS process (several on one database: one leads, the others stand by).
+    for (const gms::GmsEndpoint& e : Impl::gms_endpoints_of(c)) {
+        ServerStatus gms{"gms", e.endpoint.to_string(), e.fingerprint, false, {}};
+        auto gms_client = gms::GmsClient::connect(e.endpoint, e.fingerprint);
+        gms.reachable = gms_client.ok();
+        if (!gms_client) gms.error = gms_client.error().message;
+        report.servers.push_back(gms);
+    }
 
     ServerStatus relay{"relay", address_of(c.relay_host(), c.relay_port()), c.relay_fingerprint(), false, {}};
     auto relay_client = member_client::connect_transport(c, impl_->identity_);

@@ -41,18 +41,23 @@ Result<crypto::SecretBuffer> load_or_create_key_file(const std::filesystem::path
     }
     if (errno != ENOENT) return io_error(path, "open");
     crypto::random_fill(key.mutable_span());
+    if (auto s = write_key_file(path, key.span()); !s) return s.error();
+    return key;
+}
+
+Status write_key_file(const std::filesystem::path& path, ByteView bytes) {
     // Written to a temporary name and renamed, so a crash never leaves a short key file behind.
     const auto tmp = std::filesystem::path(path.string() + ".tmp");
     ::unlink(tmp.c_str());
     Fd out{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
     if (out.fd < 0) return io_error(tmp, "create");
-    if (::write(out.fd, key.span().data(), size) != static_cast<ssize_t>(size) || ::fsync(out.fd) != 0) {
+    if (::write(out.fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()) || ::fsync(out.fd) != 0) {
         return io_error(tmp, "write");
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error(path, "rename to");
     Fd dir{::open(path.parent_path().empty() ? "." : path.parent_path().c_str(), O_RDONLY | O_DIRECTORY)};
     if (dir.fd >= 0) ::fsync(dir.fd);
-    return key;
+    return {};
 }
 
 }  // namespace twofold::store

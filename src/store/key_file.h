@@ -13,4 +13,8 @@ namespace twofold::store {
 // A file of another size is an error (a truncated key must never be used or overwritten).
 Result<crypto::SecretBuffer> load_or_create_key_file(const std::filesystem::path& path, std::size_t size);
 
+// Replaces `path` with exactly `bytes` (mode 0600, fsync'd, renamed into place): a GMS adopting
+// the TLS key and signing seed its cluster shares (gms_pg/shared_identity.h).
+Status write_key_file(const std::filesystem::path& path, ByteView bytes);
+
 }  // namespace twofold::store

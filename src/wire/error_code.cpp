@@ -32,6 +32,7 @@ Errc from_wire(v1::ErrorCode code) noexcept {
         case v1::ERROR_CODE_STALE_EPOCH: return Errc::stale_epoch;
         case v1::ERROR_CODE_RATE_LIMITED: return Errc::rate_limited;
         case v1::ERROR_CODE_CONFLICT: return Errc::conflict;
+        case v1::ERROR_CODE_NOT_LEADER: return Errc::unavailable;  // not here: GmsResponse.leader says where
         default: return Errc::internal;
     }
 }
