@@ -10,7 +10,7 @@ include(CMakePackageConfigHelpers)
 # order twofold.pc lists them in).
 set(twofold_member_libraries
   twofold_member_client twofold_ice twofold_member twofold_member_store twofold_gms_client twofold_relay_client
-  twofold_relay twofold_lan twofold_net twofold_lkh twofold_handshake twofold_store twofold_wire twofold_proto
+  twofold_mqtt_client twofold_mqtt_auth twofold_relay twofold_lan twofold_net twofold_lkh twofold_handshake twofold_store twofold_wire twofold_proto
   twofold_crypto twofold_core)
 
 set_target_properties(twofold_member_client PROPERTIES EXPORT_NAME member)

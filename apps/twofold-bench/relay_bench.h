@@ -11,6 +11,7 @@
 
 #include "core/result.h"
 #include "crypto/bytes.h"
+#include "proc/mosquitto_server.h"
 
 namespace twofold::bench {
 
@@ -49,5 +50,11 @@ void summarise(Measurement& m, std::vector<double>& latencies_ms, double elapsed
 Result<Measurement> run_twofold_relay(const RelayWorkload& w);
 // `plugin`: the path of twofold-mosquitto-auth.so to load; empty: mosquitto alone.
 Result<Measurement> run_mosquitto(const RelayWorkload& w, const std::string& plugin);
+// The members' own transport (member_client::MqttTransport: persistent sessions, TLS pinned,
+// PUBACK after the handler) carrying twofold envelopes through mosquitto with the plugin.
+Result<Measurement> run_twofold_mqtt(const RelayWorkload& w, const std::string& plugin);
+// The broker every mosquitto run uses: persistence on (saved once a second), TLS, no log.
+proc::MosquittoServer::Options bench_broker_options(const RelayWorkload& w, const std::string& plugin,
+                                                    const std::string& gms_key_hex);
 
 }  // namespace twofold::bench

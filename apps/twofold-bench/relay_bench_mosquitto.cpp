@@ -1,144 +1,42 @@
 // The mosquitto side of `twofold-bench relay`: the Debian broker on a loopback port with
-// persistence on, N subscribers and one publisher through libmosquitto at QoS 1 over plain TCP,
+// persistence on (proc::MosquittoServer), N subscribers and one publisher through libmosquitto at
+// QoS 1 over TLS 1.3 (the broker's certificate as the CA; the same listener for every row),
 // sending real group envelopes (relay_bench_envelopes.h) on a group's topic. Run twice: raw, and
 // with twofold-mosquitto-auth.so deciding every login, subscription, publication and delivery
 // (clients log in with tokens and present GMS-signed statements first). Both runs use the same
-// transport, so their ratio is the plugin's cost; TLS would cost both the same.
+// transport, so their ratio is the plugin's cost. relay_bench_twofold_mqtt.cpp runs the members'
+// own transport (member_client/mqtt_transport.h) against the same broker.
 //
 // "Persistence on" for mosquitto means `persistence true` with `autosave_interval 1`: the broker
 // keeps messages in memory, acknowledges QoS 1 (PUBACK) at once, and writes its whole state to
 // mosquitto.db once a second. It does not fsync each message. The relay commits (fsync) every
 // batch before it acknowledges. docs/relay.md says what this means for the comparison.
-#include <fcntl.h>
-#include <pwd.h>
 #include <mosquitto.h>
-#include <signal.h>
 #include <sodium.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <atomic>
 #include <condition_variable>
-#include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "crypto/hex.h"
 #include "mqtt_auth/topics.h"
+#include "proc/mosquitto_server.h"
 #include "relay_bench.h"
 #include "relay_bench_envelopes.h"
-
-extern char** environ;
 
 namespace twofold::bench {
 
 namespace {
 
-constexpr const char* kBroker = "/usr/sbin/mosquitto";
 constexpr const char* kBrokerName = "bench.local";
 constexpr std::size_t kGroupIdBytes = 16;
 constexpr int kQos = 1;
 constexpr int kKeepAliveSeconds = 60;
 constexpr auto kStartTimeout = std::chrono::seconds(10);
+constexpr std::size_t kMessageSizeLimit = 262144;
 constexpr auto kDrainTimeout = std::chrono::seconds(30);
-
-// A free loopback port: bind to 0, read it, close (the broker binds it right after).
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    (void)::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);  // a failure shows as port 0 below
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-bool port_open(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-}
-
-// The broker process and its files, stopped and removed in every path.
-class Broker {
-  public:
-    ~Broker() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        std::error_code ec;
-        if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-    }
-    // `plugin`: twofold-mosquitto-auth.so trusting `gms_key_hex`; empty: anonymous, no plugin.
-    Status start(std::size_t window, const std::string& plugin, const std::string& gms_key_hex) {
-        static int runs = 0;
-        dir_ = std::filesystem::temp_directory_path() /
-               ("twofold-bench-mosquitto-" + std::to_string(::getpid()) + "-" + std::to_string(++runs));
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
-        port = free_port();
-        const auto conf = dir_ / "mosquitto.conf";
-        std::ofstream out(conf);
-        // mosquitto started as root switches to the user "mosquitto", who could not write here.
-        const passwd* user = ::getpwuid(::getuid());
-        out << "user " << (user ? user->pw_name : "root") << "\n";
-        if (plugin.empty()) {
-            out << "allow_anonymous true\n";
-        } else {
-            out << "allow_anonymous false\nplugin " << plugin << "\nplugin_opt_gms_key " << gms_key_hex
-                << "\nplugin_opt_broker_name " << kBrokerName << "\nplugin_opt_state_file "
-                << (dir_ / "twofold-auth.db").string() << "\n";
-        }
-        out << "listener " << port << " 127.0.0.1\n"
-                            << "persistence true\n"
-                            << "persistence_location " << dir_.string() << "/\n"
-                            << "autosave_interval 1\n"
-                            << "max_inflight_messages " << window << "\n"
-                            // Never reached in a run (QoS 1 must not drop). Not 0, "unlimited": with
-                            // it mosquitto 2.0.11 disconnects a client whose QoS 1 PUBLISH an ACL
-                            // denies, so a statement presentation would cut the member off.
-                            << "max_queued_messages 1000000\n"
-                            << "log_dest none\n";
-        out.close();
-        std::string bin = kBroker, c = "-c", path = conf.string();
-        char* argv[] = {bin.data(), c.data(), path.data(), nullptr};
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-        const int rc = ::posix_spawn(&pid_, kBroker, &actions, nullptr, argv, environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) {
-            pid_ = -1;
-            return make_error(Errc::unavailable, std::string("cannot start ") + kBroker + " (apt-get install mosquitto)");
-        }
-        const auto deadline = SteadyClock::now() + kStartTimeout;
-        while (!port_open(port)) {
-            if (SteadyClock::now() > deadline) return make_error(Errc::timeout, "mosquitto did not start listening");
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return {};
-    }
-    int port = 0;
-
-  private:
-    std::filesystem::path dir_;
-    pid_t pid_ = -1;
-};
 
 struct Shared {
     std::mutex mu;
@@ -212,7 +110,8 @@ void on_publish(mosquitto*, void* user, int) {
 }
 
 // A raw client (anonymous) or, with `who`, one logged in as that key.
-Result<Client> make_client(ClientState& state, int port, bool subscriber, const BenchIdentity* who) {
+Result<Client> make_client(ClientState& state, const proc::MosquittoServer& broker, bool subscriber,
+                           const BenchIdentity* who) {
     const std::string id = who ? who->username() : std::string();
     Client c(mosquitto_new(who ? id.c_str() : nullptr, true, &state));
     if (!c) return make_error(Errc::internal, "mosquitto_new failed");
@@ -226,7 +125,11 @@ Result<Client> make_client(ClientState& state, int port, bool subscriber, const 
         const std::string token = who->token(kBrokerName);
         mosquitto_username_pw_set(c.get(), id.c_str(), token.c_str());
     }
-    if (mosquitto_connect(c.get(), "127.0.0.1", port, kKeepAliveSeconds) != MOSQ_ERR_SUCCESS) {
+    if (mosquitto_tls_set(c.get(), broker.cafile().c_str(), nullptr, nullptr, nullptr, nullptr) != MOSQ_ERR_SUCCESS ||
+        mosquitto_tls_opts_set(c.get(), 1, "tlsv1.3", nullptr) != MOSQ_ERR_SUCCESS) {
+        return make_error(Errc::internal, "mosquitto_tls_set failed");
+    }
+    if (mosquitto_connect(c.get(), "127.0.0.1", broker.port(), kKeepAliveSeconds) != MOSQ_ERR_SUCCESS) {
         return make_error(Errc::unavailable, "cannot connect to mosquitto");
     }
     if (mosquitto_loop_start(c.get()) != MOSQ_ERR_SUCCESS) return make_error(Errc::internal, "mosquitto_loop_start failed");
@@ -253,6 +156,20 @@ Status wait(Shared& shared, Done done, const char* what) {
 
 }  // namespace
 
+proc::MosquittoServer::Options bench_broker_options(const RelayWorkload& w, const std::string& plugin,
+                                                    const std::string& gms_key_hex) {
+    proc::MosquittoServer::Options o;
+    o.plugin = plugin;  // the plugin of a release build: the bench is not run under the sanitizers
+    o.gms_key_hex = gms_key_hex;
+    o.broker_name = kBrokerName;
+    o.persistence = true;
+    o.save_on_changes = false;  // autosave_interval 1, as a deployment would
+    o.message_size_limit = kMessageSizeLimit;
+    o.max_inflight_messages = w.window;
+    o.log = false;
+    return o;
+}
+
 Result<Measurement> run_mosquitto(const RelayWorkload& w, const std::string& plugin) {
     const bool with_plugin = !plugin.empty();
     const auto gms = crypto::SigningKey::generate();
@@ -262,8 +179,8 @@ Result<Measurement> run_mosquitto(const RelayWorkload& w, const std::string& plu
     std::vector<BenchIdentity> identities(w.members + 1);  // the publisher is the last
     const EnvelopePool pool(group, identities.back().key, w.msg_bytes);
 
-    Broker broker;
-    if (auto s = broker.start(w.window, plugin, crypto::to_hex(gms.public_key())); !s) return s.error();
+    proc::MosquittoServer broker(bench_broker_options(w, plugin, crypto::to_hex(gms.public_key())));
+    if (!broker.ready()) return make_error(Errc::unavailable, "mosquitto did not start (apt-get install mosquitto)");
     mosquitto_lib_init();
     Shared shared;
     shared.sent_ns.reserve(1 << 20);
@@ -273,7 +190,7 @@ Result<Measurement> run_mosquitto(const RelayWorkload& w, const std::string& plu
     for (std::size_t i = 0; i <= w.members; ++i) {
         states.push_back(std::make_unique<ClientState>());
         states.back()->shared = &shared;
-        auto c = make_client(*states.back(), broker.port, i < w.members, with_plugin ? &identities[i] : nullptr);
+        auto c = make_client(*states.back(), broker, i < w.members, with_plugin ? &identities[i] : nullptr);
         if (!c) return c.error();
         clients.push_back(std::move(*c));
     }

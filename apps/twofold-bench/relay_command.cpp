@@ -65,7 +65,7 @@ void add_relay_command(CLI::App& app, int* exit_status) {
             *exit_status = 1;
             return;
         }
-        Measurement mosq, with_plugin;
+        Measurement mosq, with_plugin, over_broker;
         auto run = [&](const std::string& so, Measurement& into, const char* what) {
             auto m = run_mosquitto(*w, so);
             if (!m) {
@@ -79,19 +79,31 @@ void add_relay_command(CLI::App& app, int* exit_status) {
         if (!*skip_mosquitto) {
             if (!run("", mosq, "mosquitto")) return;
             if (!*skip_plugin && !run(*plugin, with_plugin, "mosquitto with the plugin")) return;
+            if (!*skip_plugin) {
+                auto m = run_twofold_mqtt(*w, *plugin);
+                if (!m) {
+                    std::cerr << "twofold-bench relay: twofold over mosquitto: " << m.error().message << '\n';
+                    *exit_status = 1;
+                    return;
+                }
+                over_broker = *m;
+            }
         }
         auto over = [](const Measurement& a, const Measurement& b) {
             return b.delivered_per_s > 0 ? a.delivered_per_s / b.delivered_per_s : 0;
         };
-        const double ratio = over(*relay, mosq), plugin_ratio = over(with_plugin, mosq);
+        const double ratio = over(*relay, mosq), plugin_ratio = over(with_plugin, mosq),
+                     twofold_ratio = over(over_broker, mosq);
         if (*json) {
             std::printf("{\"members\":%zu,\"msg_bytes\":%zu,\"delivered_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
                         "\"mosquitto_delivered_per_s\":%.0f,\"mosquitto_p50_ms\":%.3f,\"mosquitto_p99_ms\":%.3f,"
                         "\"ratio\":%.3f,\"plugin_delivered_per_s\":%.0f,\"plugin_p50_ms\":%.3f,\"plugin_p99_ms\":%.3f,"
-                        "\"plugin_ratio\":%.3f}\n",
+                        "\"plugin_ratio\":%.3f,\"twofold_mqtt_delivered_per_s\":%.0f,\"twofold_mqtt_p50_ms\":%.3f,"
+                        "\"twofold_mqtt_p99_ms\":%.3f,\"twofold_mqtt_ratio\":%.3f}\n",
                         w->members, w->msg_bytes, relay->delivered_per_s, relay->p50_ms, relay->p99_ms,
                         mosq.delivered_per_s, mosq.p50_ms, mosq.p99_ms, ratio, with_plugin.delivered_per_s,
-                        with_plugin.p50_ms, with_plugin.p99_ms, plugin_ratio);
+                        with_plugin.p50_ms, with_plugin.p99_ms, plugin_ratio, over_broker.delivered_per_s,
+                        over_broker.p50_ms, over_broker.p99_ms, twofold_ratio);
             return;
         }
         std::printf("group of %zu receivers, %zu-byte messages, %.1f s\n", w->members, w->msg_bytes, w->seconds);
@@ -99,7 +111,7 @@ void add_relay_command(CLI::App& app, int* exit_status) {
                     relay->delivered_per_s, relay->p50_ms, relay->p99_ms,
                     static_cast<unsigned long long>(relay->published));
         if (!*skip_mosquitto) {
-            std::printf("  mosquitto (TCP, QoS 1, persistence on):    %10.0f delivered/s  p50 %.3f ms  p99 %.3f ms\n",
+            std::printf("  mosquitto (TLS 1.3, QoS 1, persistence on):%10.0f delivered/s  p50 %.3f ms  p99 %.3f ms\n",
                         mosq.delivered_per_s, mosq.p50_ms, mosq.p99_ms);
             std::printf("  ratio relay/mosquitto %.3f\n", ratio);
         }
@@ -107,6 +119,9 @@ void add_relay_command(CLI::App& app, int* exit_status) {
             std::printf("  mosquitto + twofold plugin (same):         %10.0f delivered/s  p50 %.3f ms  p99 %.3f ms\n",
                         with_plugin.delivered_per_s, with_plugin.p50_ms, with_plugin.p99_ms);
             std::printf("  ratio plugin/mosquitto %.3f\n", plugin_ratio);
+            std::printf("  twofold over mosquitto (members' MQTT transport, plugin): %10.0f delivered/s  p50 %.3f ms  p99 %.3f ms\n",
+                        over_broker.delivered_per_s, over_broker.p50_ms, over_broker.p99_ms);
+            std::printf("  ratio twofold-over-mosquitto/mosquitto %.3f\n", twofold_ratio);
         }
     });
 }

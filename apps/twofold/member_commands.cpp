@@ -223,8 +223,8 @@ void add_init(CLI::App& app, const std::shared_ptr<Common>& common, int* exit_st
         ->required();
     cmd->add_option("--gms-key", a->options.gms_signing_key, "the GMS's signing key, HEX (twofold-gms info)")
         ->required();
-    cmd->add_option("--relay", a->options.relay, "the relay, HOST:PORT")->required();
-    cmd->add_option("--relay-fingerprint", a->options.relay_fingerprint, "the relay's TLS fingerprint")->required();
+    cmd->add_option("--relay", a->options.relay, "the relay: HOST:PORT for twofold-relay, mqtts://HOST:PORT for an MQTT broker with twofold-mosquitto-auth")->required();
+    cmd->add_option("--relay-fingerprint", a->options.relay_fingerprint, "the relay's (or broker's) TLS certificate fingerprint")->required();
     cmd->add_option("--password-file", a->password_file, "file holding the GMS password (or TWOFOLD_PASSWORD)");
     cmd->add_option("--kdf", a->kdf,
                     "Argon2id cost of the store key: interactive (default), moderate, or minimum (tests only)")

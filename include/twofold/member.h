@@ -41,7 +41,7 @@ struct InitOptions {
     std::string gms;                // HOST:PORT
     std::string gms_fingerprint;    // sha256:HEX, pinned
     std::string gms_signing_key;    // HEX, from `twofold-gms info`: checks membership statements
-    std::string relay;              // HOST:PORT
+    std::string relay;              // HOST:PORT (twofold-relay), or mqtts://HOST:PORT (an MQTT broker)
     std::string relay_fingerprint;  // sha256:HEX, pinned
     crypto::PwhashLimits store_limits = crypto::PwhashLimits::interactive();
 };

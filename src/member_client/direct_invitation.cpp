@@ -3,6 +3,8 @@
 // relay, take the invitee's signed answer, connect, run Noise keyed by CPace, and over the
 // channel hand over the signed invitation, take the acceptance, add the invitee at the GMS and
 // deliver RN1. A wrong code ends the attempt; the third voids the invitation.
+#include <optional>
+
 #include "crypto/hex.h"
 #include "handshake/direct_route_keys.h"
 #include "member/admission_refusal.h"
@@ -233,29 +235,35 @@ Result<v1::Envelope> Member::Impl::wait_for_envelope(v1::EnvelopeType type,
                                                      std::chrono::steady_clock::time_point deadline,
                                                      const std::function<bool()>& cancelled) {
     constexpr std::chrono::milliseconds kSlice{100};  // how often cancelled() is asked
+    // The awaited envelope is taken (and acknowledged) here; every other one is processed as a
+    // sync would.
+    std::optional<v1::Envelope> found;
+    auto previous = relay_->set_handler([&](const Result<v1::Envelope>& envelope) -> Status {
+        if (!envelope || found) return process_envelope(envelope);
+        const bool mailbox = envelope->group_id().empty();
+        if (mailbox) {
+            if (auto seen = already_processed(nullptr, *envelope); seen && *seen) return {};  // a redelivery
+        }
+        if (envelope->type() == type && mailbox) {
+            note_processed(nullptr, *envelope);
+            found = *envelope;
+            return {};
+        }
+        return process_envelope(envelope);
+    });
+    struct RestoreHandler {
+        member_client::Transport& transport;
+        member_client::EnvelopeHandler& previous;
+        ~RestoreHandler() { transport.set_handler(std::move(previous)); }
+    } restore{*relay_, previous};
     for (;;) {
+        if (found) return *found;
         if (cancelled && cancelled()) return make_error(Errc::unavailable, "cancelled");
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return make_error(Errc::timeout, "nothing arrived in time");
-        auto envelope = relay_->receive(std::min(left, kSlice));
-        if (!envelope && envelope.error().code == Errc::timeout) continue;
-        if (!envelope) return envelope.error();
-        const std::uint64_t id = envelope->id();
-        const bool mailbox = envelope->group_id().empty();
-        if (mailbox && id <= config_.last_mailbox_envelope()) {  // a redelivery
-            if (auto s = relay_->ack(std::span<const std::uint64_t>(&id, 1)); !s) return s.error();
-            continue;
-        }
-        if (envelope->type() == type && mailbox) {
-            config_.set_last_mailbox_envelope(std::max(config_.last_mailbox_envelope(), id));
-            if (auto s = member_client::put_message(vault_, "config", "member", config_); !s) return s.error();
-            if (auto s = relay_->ack(std::span<const std::uint64_t>(&id, 1)); !s) return s.error();
-            return envelope;
-        }
-        if (auto s = vault_.begin(); !s) return s.error();
-        handle_envelope(*envelope);
-        if (auto s = vault_.commit(); !s) return s.error();
-        if (auto s = relay_->ack(std::span<const std::uint64_t>(&id, 1)); !s) return s.error();
+        auto got = relay_->receive(std::min(left, kSlice));
+        if (!got && got.error().code == Errc::timeout) continue;
+        if (!got) return got.error();
     }
 }
 

@@ -40,9 +40,13 @@ Status Member::follow_loop(const std::optional<std::string>& group, const std::f
     for (const auto& e : m.events_) on_event(e);  // sessions that could not be joined, and why
 
     m.to_inbox_ = false;
+    m.lan_before_envelopes_ = true;  // the multicast sessions are read before each envelope, as always
     struct RestoreInbox {
         Impl& m;
-        ~RestoreInbox() { m.to_inbox_ = true; }
+        ~RestoreInbox() {
+            m.to_inbox_ = true;
+            m.lan_before_envelopes_ = false;
+        }
     } restore{m};
 
     // With multicast sessions the relay is waited on in short slices, so a datagram waits at most
@@ -58,9 +62,10 @@ Status Member::follow_loop(const std::optional<std::string>& group, const std::f
                 m.emit(Event{Event::Kind::notice, label, {}, "the relay is reachable again"});
             }
         }
-        Result<v1::Envelope> envelope = Error{Errc::timeout, "no envelope"};
+        Status envelope = Error{Errc::timeout, "no envelope"};
+        m.lan_polled_ = false;
         if (m.relay_) {
-            envelope = m.relay_->receive(slice);
+            envelope = m.relay_->receive(slice);  // each envelope processed, committed, acknowledged
         } else {
             std::this_thread::sleep_for(slice);
         }
@@ -74,14 +79,8 @@ Status Member::follow_loop(const std::optional<std::string>& group, const std::f
                              "): messages go on the LAN only until it is back"});
             envelope = Error{Errc::timeout, "no envelope"};
         }
-        m.poll_lan();
-        if (envelope) {
-            if (auto s = m.vault_.begin(); !s) return s;
-            m.handle_envelope(*envelope);
-            if (auto s = m.vault_.commit(); !s) return s;
-            const std::uint64_t id = envelope->id();
-            if (auto s = m.relay_->ack(std::span<const std::uint64_t>(&id, 1)); !s) return s;
-        } else if (envelope.error().code != Errc::timeout) {
+        if (!m.lan_polled_) m.poll_lan();
+        if (!envelope && envelope.error().code != Errc::timeout) {
             return envelope.error();
         }
         const bool quiet = !envelope;

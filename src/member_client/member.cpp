@@ -14,6 +14,8 @@
 #include "member/signed_messages.h"
 #include "member_client/conversions.h"
 #include "member_client/member_impl.h"
+#include "member_client/mqtt_transport.h"
+#include "mqtt_auth/token.h"
 #include "net/endpoint.h"
 #include "wire/statement.h"
 #include "wire/validate.h"
@@ -46,6 +48,38 @@ Member::Impl::Impl(member_store::Vault vault, v1::MemberConfig config, crypto::S
     std::copy(config_.gms_signing_key().begin(), config_.gms_signing_key().end(), gms_key_.begin());
 }
 
+namespace {
+
+// --relay: HOST:PORT for twofold-relay, or mqtts://HOST:PORT for an MQTT broker with
+// twofold-mosquitto-auth.so, whose login tokens then name HOST (docs/mqtt.md).
+struct RelayAddress {
+    net::Endpoint endpoint;
+    bool mqtt = false;
+};
+
+Result<RelayAddress> parse_relay(std::string_view text) {
+    constexpr std::string_view kMqtts = "mqtts://";
+    RelayAddress a;
+    if (text.starts_with(kMqtts)) {
+        text.remove_prefix(kMqtts.size());
+        a.mqtt = true;
+    } else if (text.find("://") != std::string_view::npos) {
+        return make_error(Errc::invalid_argument,
+                          "--relay takes HOST:PORT (twofold-relay) or mqtts://HOST:PORT (an MQTT broker over TLS); "
+                          "no other scheme");
+    }
+    auto e = net::parse_endpoint(text, "--relay");
+    if (!e) return e.error();
+    if (a.mqtt && !mqtt_auth::valid_broker_name(e->host)) {
+        return make_error(Errc::invalid_argument, "--relay mqtts://HOST:PORT: HOST names the broker in login tokens, so it "
+                                                  "must be a host name or IPv4 address (letters, digits, '.', '-')");
+    }
+    a.endpoint = std::move(*e);
+    return a;
+}
+
+}  // namespace
+
 Member::Member(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Member::~Member() = default;
 
@@ -53,7 +87,7 @@ Status Member::check_init_options(const std::filesystem::path& home, const InitO
     if (auto s = wire::validate_account(o.account); !s) return s;
     auto gms = gms::parse_gms_endpoints(o.gms, o.gms_fingerprint);
     if (!gms) return gms.error();
-    auto relay = net::parse_endpoint(o.relay, "--relay");
+    auto relay = parse_relay(o.relay);
     if (!relay) return relay.error();
     auto gms_key = crypto::from_hex(o.gms_signing_key, "--gms-key");
     if (!gms_key) return gms_key.error();
@@ -100,7 +134,7 @@ Result<std::unique_ptr<Member>> Member::init(const std::filesystem::path& home, 
     if (passphrase.empty()) return make_error(Errc::invalid_argument, "the passphrase is empty");
     if (o.password.empty()) return make_error(Errc::invalid_argument, "the password is empty");
     auto gms = gms::parse_gms_endpoints(o.gms, o.gms_fingerprint);
-    auto relay = net::parse_endpoint(o.relay, "--relay");
+    auto relay = parse_relay(o.relay);
     auto gms_key = crypto::from_hex(o.gms_signing_key, "--gms-key");
 
     HomeGuard guard(home);
@@ -122,10 +156,25 @@ Result<std::unique_ptr<Member>> Member::init(const std::filesystem::path& home, 
         stored->set_fingerprint(e.fingerprint);
     }
     config.set_gms_signing_key(as_string(*gms_key));
-    config.set_relay_host(relay->host);
-    config.set_relay_port(relay->port);
+    config.set_relay_host(relay->endpoint.host);
+    config.set_relay_port(relay->endpoint.port);
+    if (relay->mqtt) {
+        config.set_relay_transport(v1::MemberConfig::RELAY_TRANSPORT_MQTT);
+        config.set_relay_broker_name(relay->endpoint.host);
+    }
     config.set_relay_fingerprint(o.relay_fingerprint);
     crypto::SigningKey identity = crypto::SigningKey::generate();
+
+    if (relay->mqtt) {
+        // The broker keeps a mailbox only for a session that exists (docs/mqtt.md): made now,
+        // before anyone can learn the key; this also checks the broker's pin and the login.
+        auto broker = member_client::MqttTransport::connect(
+            member_client::MqttOptions{relay->endpoint.host, relay->endpoint.port, o.relay_fingerprint,
+                                       relay->endpoint.host},
+            identity);
+        Status opened = broker ? (*broker)->open_mailbox() : Status(broker.error());
+        if (!opened) return make_error(opened.error().code, "cannot reach the MQTT broker: " + opened.error().message);
+    }
 
     // Register first: a store is only left behind for an account that exists.
     auto client = gms::connect_to_leader(*gms, [&](gms::GmsClient& c) {
@@ -231,11 +280,13 @@ Status Member::Impl::connect() {
         gms_ = std::move(client->client);
     }
     if (!relay_) {
-        auto client = relay::RelayClient::connect(
-            net::Endpoint{config_.relay_host(), static_cast<std::uint16_t>(config_.relay_port())},
-            config_.relay_fingerprint(), identity_);
+        auto client = member_client::connect_transport(config_, identity_);
         if (!client) return make_error(client.error().code, "cannot reach the relay: " + client.error().message);
         relay_ = std::move(*client);
+        relay_->set_handler([this](const Result<v1::Envelope>& envelope) { return process_envelope(envelope); });
+        if (!relay_->ids_increase()) {
+            if (auto s = prune_envelope_ids(); !s) return s;
+        }
         subscribed_.clear();
     }
     return {};

@@ -20,7 +20,7 @@
 #include "member_client/records.h"
 #include "member_store/vault.h"
 #include "net/multicast_socket.h"
-#include "relay_client/client.h"
+#include "member_client/transport.h"
 #include "twofold/member.h"
 #include "twofold/v1/local.pb.h"
 #include "twofold/v1/relay.pb.h"
@@ -61,7 +61,7 @@ class Member::Impl {
     Status check_contact(const std::string& account, const std::string& identity_key);
     Result<std::string> registered_key(const std::string& account);  // from a verified GMS statement
     Status rotate(Group& g, const std::string& excluded_account);
-    Status publish(Group& g, v1::EnvelopeType type, const std::string& payload);
+    Status publish(Group& g, v1::EnvelopeType type, const std::string& payload);  // retried once on a stale statement
     Status send_text(Group& g, const std::string& text);
     GroupInfo info_of(const Group& g) const;
     // info_of, with the name the invitation sealed while RN1 (which carries it too) is awaited.
@@ -79,7 +79,15 @@ class Member::Impl {
     Status drain_pushes(bool barrier = true);
     Status subscribe_all();
     Status drain_relay(std::chrono::milliseconds quiet);
+    // The transport's handler: one envelope (or a delivery that is none) processed and committed.
+    Status process_envelope(const Result<v1::Envelope>& envelope);
     void handle_envelope(const v1::Envelope& envelope);  // dispatches to the on_* below
+
+    // --- envelope_ids.cpp: which envelopes were processed already (a redelivery is dropped) ---
+    // `group`: the envelope's group (nullptr for a mailbox envelope).
+    Result<bool> already_processed(const Group* group, const v1::Envelope& envelope);
+    void note_processed(Group* group, const v1::Envelope& envelope);
+    Status prune_envelope_ids();  // MQTT: forgets ids older than a broker could redeliver
     void on_group_message(Group& group, const v1::Envelope& envelope);
     void on_withdrawal(Group& group, const v1::Envelope& envelope);
     void on_invitation(const v1::Envelope& envelope);
@@ -167,7 +175,7 @@ class Member::Impl {
     crypto::SignPublicKey gms_key_{};
     std::map<std::string, Group> groups_;  // by group id bytes
     std::unique_ptr<gms::GmsClient> gms_;
-    std::unique_ptr<relay::RelayClient> relay_;
+    std::unique_ptr<member_client::Transport> relay_;  // twofold-relay or an MQTT broker
     std::vector<v1::GroupStatus> statuses_;            // from the last login
     bool fresh_login_ = false;                         // statuses_ not reconciled yet
     // TURN credentials for the direct route from the last login (memory only, never stored; unset
@@ -187,6 +195,8 @@ class Member::Impl {
     };
     std::map<std::string, LanSession> lan_sessions_;  // by group id bytes: joined in follow mode
     bool lan_messages_ = false;                       // chat --lan
+    bool lan_before_envelopes_ = false;  // follow mode: multicast is read before each envelope
+    bool lan_polled_ = false;            // ... and was, in this round
     LanStats lan_stats_;
     std::function<void(const RekeyArrival&)> rekey_observer_;  // report_gaps has work: the first sync checks what is stored
 };

@@ -28,9 +28,7 @@ Result<StatusReport> Member::status() {
     }
 
     ServerStatus relay{"relay", address_of(c.relay_host(), c.relay_port()), c.relay_fingerprint(), false, {}};
-    auto relay_client =
-        relay::RelayClient::connect(net::Endpoint{c.relay_host(), static_cast<std::uint16_t>(c.relay_port())},
-                                    c.relay_fingerprint(), impl_->identity_);
+    auto relay_client = member_client::connect_transport(c, impl_->identity_);
     relay.reachable = relay_client.ok();
     if (!relay_client) relay.error = relay_client.error().message;
     report.servers.push_back(relay);

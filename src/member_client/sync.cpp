@@ -293,17 +293,26 @@ Status Member::Impl::subscribe_all() {
 
 Status Member::Impl::drain_relay(std::chrono::milliseconds quiet) {
     for (;;) {
-        auto envelope = relay_->receive(quiet);
-        if (!envelope) {
-            if (envelope.error().code == Errc::timeout) return {};
-            return envelope.error();
+        auto got = relay_->receive(quiet);  // each envelope goes to process_envelope, then is acknowledged
+        if (!got) {
+            if (got.error().code == Errc::timeout) return {};
+            return got;
         }
-        if (auto s = vault_.begin(); !s) return s;
-        handle_envelope(*envelope);
-        if (auto s = vault_.commit(); !s) return s;
-        const std::uint64_t id = envelope->id();
-        if (auto s = relay_->ack(std::span<const std::uint64_t>(&id, 1)); !s) return s;
     }
+}
+
+Status Member::Impl::process_envelope(const Result<v1::Envelope>& envelope) {
+    if (lan_before_envelopes_) {
+        poll_lan();
+        lan_polled_ = true;
+    }
+    if (auto s = vault_.begin(); !s) return s;
+    if (envelope) {
+        handle_envelope(*envelope);
+    } else {
+        refuse({}, "delivery", envelope.error());
+    }
+    return vault_.commit();
 }
 
 Status Member::Impl::refresh_roster(Group& g) {
@@ -579,10 +588,10 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
         auto it = groups_.find(envelope.group_id());
         if (it == groups_.end()) return;  // not ours (any more)
         group = &it->second;
-        if (envelope.id() <= group->info.last_envelope_id()) return;  // a redelivery
-    } else if (envelope.id() <= config_.last_mailbox_envelope()) {
-        return;
     }
+    // A store that cannot say leaves it to be processed: a duplicate is refused further on (replay
+    // windows, one admission per nonce), a drop would be silent.
+    if (auto seen = already_processed(group, envelope); seen && *seen) return;  // a redelivery
 
     switch (envelope.type()) {
         case v1::ENVELOPE_TYPE_GROUP_MESSAGE:
@@ -608,13 +617,7 @@ void Member::Impl::handle_envelope(const v1::Envelope& envelope) {
             break;
     }
 
-    if (group) {
-        group->info.set_last_envelope_id(std::max(group->info.last_envelope_id(), envelope.id()));
-        (void)save_group(*group);
-    } else {
-        config_.set_last_mailbox_envelope(std::max(config_.last_mailbox_envelope(), envelope.id()));
-        (void)member_client::put_message(vault_, "config", "member", config_);
-    }
+    note_processed(group, envelope);
 }
 
 Status Member::Impl::retry_deferred() {

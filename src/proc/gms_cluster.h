@@ -34,6 +34,9 @@ class GmsCluster {
         int processes = 2;
         double lease_ttl_seconds = 1.0;
         std::vector<std::string> extra_args;  // e.g. --password-hashing minimum
+        // Process i's own URL of that database (e.g. through a test's proxy), when given; the
+        // cluster itself reads the lease through `store`.
+        std::vector<std::string> process_stores;
     };
     struct Process {
         std::unique_ptr<ChildProcess> child;
@@ -132,7 +135,10 @@ class GmsCluster {
     }
 
     void start_child(Process& p, std::uint16_t port) {
-        std::vector<std::string> argv = {options_.binary, "--data", p.data_dir.string(), "--store", options_.store,
+        const auto index = static_cast<std::size_t>(&p - processes_.data());
+        const std::string& store =
+            index < options_.process_stores.size() ? options_.process_stores[index] : options_.store;
+        std::vector<std::string> argv = {options_.binary, "--data", p.data_dir.string(), "--store", store,
                                          "--listen", "127.0.0.1:" + std::to_string(port), "--advertise", "127.0.0.1",
                                          "--lease-ttl", std::to_string(options_.lease_ttl_seconds)};
         argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());

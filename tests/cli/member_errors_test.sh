@@ -31,6 +31,13 @@ expect 1 "--gms-key must be 64 hex digits" "$twofold" init --home "$home/alice" 
     --gms-fingerprint sha256:00 --gms-key abcd --relay 127.0.0.1:2 --relay-fingerprint sha256:00
 expect 1 "account" "$twofold" init --home "$home/alice" --name "bad name!" --gms 127.0.0.1:1 \
     --gms-fingerprint sha256:00 --gms-key "$(printf '%064d' 0)" --relay 127.0.0.1:2 --relay-fingerprint sha256:00
+# --relay: HOST:PORT (twofold-relay) or mqtts://HOST:PORT (an MQTT broker); nothing else, and a
+# broker that is not there is named as the broker.
+expect 1 "no other scheme" "$twofold" init --home "$home/alice" --name alice --gms 127.0.0.1:1 \
+    --gms-fingerprint sha256:00 --gms-key "$(printf '%064d' 0)" --relay mqtt://127.0.0.1:2 --relay-fingerprint sha256:00
+expect 1 "cannot reach the MQTT broker" "$twofold" init --home "$home/alice" --name alice --gms 127.0.0.1:1 \
+    --gms-fingerprint sha256:00 --gms-key "$(printf '%064d' 0)" --relay mqtts://127.0.0.1:2 \
+    --relay-fingerprint "sha256:$(printf '%064d' 0)" --kdf minimum
 expect 2 "--name" "$twofold" init --home "$home/alice"
 expect 2 "GROUP" "$twofold" send
 [[ ! -e $home/alice/member.db ]] || { echo "FAIL a failed init left a store behind"; failures=$((failures + 1)); }

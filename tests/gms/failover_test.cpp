@@ -1,7 +1,8 @@
 // Several twofold-gms processes on one PostgreSQL database (issue 15): real processes, a real
 // PostgreSQL (tests/support/postgres.h), short lease TTLs. kill -9 of the leader during a burst
 // of membership changes, a paused leader fenced off, a database restart under load, standbys
-// sending members to the leader, and the identity they share (threat model F1-F5).
+// sending members to the leader, the identity they share, and a leader cut off from its database
+// (threat model F1-F5).
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include "member_keys.h"
 #include "proc/gms_cluster.h"
 #include "support/postgres.h"
+#include "member/tcp_proxy.h"
 
 namespace twofold::gms::testing {
 namespace {
@@ -34,10 +36,11 @@ class Failover : public ::testing::Test {
         ASSERT_FALSE(database_.empty());
         url_ = twofold::testing::shared_postgres()->url(database_);
     }
-    void start(int processes) {
+    void start(int processes, std::vector<std::string> process_stores = {}) {
         GmsCluster::Options o;
         o.binary = TWOFOLD_GMS_BINARY;
         o.store = url_;
+        o.process_stores = std::move(process_stores);
         o.processes = processes;
         o.lease_ttl_seconds = 1.0;
         o.extra_args = {"--password-hashing", "minimum", "--log-level", "warn"};
@@ -284,6 +287,71 @@ TEST_F(Failover, ADatabaseRestartUnderLoadLosesNothingAcknowledged) {
     ASSERT_TRUE(result.ok()) << result.error().message;
     ASSERT_TRUE(cluster_->leader().has_value());
     expect_members_agree(*this, g, members);
+}
+
+// F6: the leader loses its database — its link stalls, as when a network between them breaks —
+// while the standby keeps its own: the standby takes over, the change sent to the cut-off
+// leader meanwhile is not answered as done, and once its link is back the old leader stands by.
+TEST_F(Failover, ALeaderCutOffFromItsDatabaseIsReplaced) {
+    proc::PostgresServer::Options po;
+    po.tcp = true;
+#ifdef TWOFOLD_PG_TEMPLATE_DIR
+    po.template_dir = TWOFOLD_PG_TEMPLATE_DIR;
+#endif
+    auto pg = proc::PostgresServer::start(po);
+    ASSERT_TRUE(pg.ok()) << pg.error().message;
+    auto db = pg->create_database("cut_off");
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    url_ = pg->tcp_url(*db);
+    // Each process reaches the database through a proxy of its own, which the test can hold.
+    std::vector<std::unique_ptr<twofold::testing::TcpProxy>> links;
+    std::vector<std::string> stores;
+    const std::string direct_port = ":" + std::to_string(pg->port()) + "/";
+    for (int i = 0; i < 2; ++i) {
+        links.push_back(std::make_unique<twofold::testing::TcpProxy>(static_cast<std::uint16_t>(pg->port())));
+        std::string via = url_;
+        via.replace(via.find(direct_port), direct_port.size(), ":" + std::to_string(links.back()->port()) + "/");
+        stores.push_back(via);
+    }
+    start(2, stores);
+    const auto first = cluster_->leader();
+    ASSERT_TRUE(first.has_value());
+    auto owner = leader_client();
+    ASSERT_NE(owner, nullptr);
+    const Group g = make_group(*this, owner, 3);
+    ASSERT_TRUE(owner->add_member(g.id, "m0", false, false).ok());
+
+    links[*first]->hold_requests(true);
+    links[*first]->hold_replies(true);
+    owner->set_timeout(8s);
+    std::optional<Result<std::uint64_t>> cut_off_answer;
+    std::thread cut_off([&] { cut_off_answer = owner->add_member(g.id, "m1", false, false); });
+
+    const auto second = cluster_->new_leader(*first);
+    ASSERT_TRUE(second.has_value()) << "no standby took over from the leader cut off from its database";
+    auto owner2 = leader_client("owner");
+    ASSERT_NE(owner2, nullptr);
+    ASSERT_TRUE(owner2->add_member(g.id, "m2", false, false).ok());
+
+    links[*first]->hold_requests(false);
+    links[*first]->hold_replies(false);
+    cut_off.join();
+    ASSERT_TRUE(cut_off_answer.has_value());
+    EXPECT_FALSE(cut_off_answer->ok()) << "the leader cut off from its database answered a change";
+
+    std::optional<std::string> named;
+    for (int i = 0; i < 100 && !named; ++i) {
+        auto c = GmsClient::connect(cluster_->at(*first).endpoint, cluster_->at(*first).fingerprint);
+        if (c) {
+            (void)(*c)->lookup("nobody-at-all");
+            if ((*c)->not_leader() && !(*c)->not_leader()->empty()) named = *(*c)->not_leader();
+        }
+        if (!named) std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(named.has_value()) << "the old leader did not stand by once its link was back";
+    EXPECT_EQ(*named, cluster_->at(*second).endpoint.to_string());
+    expect_members_agree(*this, g, {"m0", "m2"});
+    cluster_.reset();  // before the proxies and the server go
 }
 
 // F4: a standby answers with NOT_LEADER naming the leader, and a client given the standby first

@@ -1,28 +1,13 @@
-// The real /usr/sbin/mosquitto for tests: its own directory (config, self-signed TLS certificate,
-// persistence file, log) under the temp dir, a TLS listener on a free 127.0.0.1 port, and
-// twofold-mosquitto-auth.so loaded. Stopped (SIGKILL) and its directory removed with the object,
-// also when a test fails. Restartable on the same port and directory, so persistence is tested
-// across a restart.
-//
-// Under ASan the plugin is instrumented and the broker is not: the broker is started with the
-// sanitizer runtime preloaded (docs/mqtt.md "Sanitizers and the real broker"); sanitizer_reports()
-// returns what it wrote, and a test should expect it empty.
+// The real mosquitto with twofold-mosquitto-auth.so for tests: proc::MosquittoServer
+// (src/proc/mosquitto_server.h: its own directory, TLS listener, persistence, killed and removed
+// with the object) with the plugin this build made and, under the sanitizers, their runtime.
 //
 // #include "support/mosquitto_broker.h" and link `twofold_test_mosquitto_broker`
 // (tests/support/CMakeLists.txt): it knows where the plugin and the sanitizer runtime are, and
 // builds the plugin first.
 #pragma once
 
-#include <chrono>
-#include <cstddef>
-#include <filesystem>
-#include <memory>
-#include <string>
-#include <vector>
-
-namespace twofold::proc {
-class ChildProcess;
-}
+#include "proc/mosquitto_server.h"
 
 namespace twofold::testing {
 
@@ -37,54 +22,11 @@ struct MosquittoOptions {
     std::vector<std::string> extra_config;  // more mosquitto.conf lines, appended as they are
 };
 
-class MosquittoBroker {
+proc::MosquittoServer::Options server_options(const MosquittoOptions& o);
+
+class MosquittoBroker : public proc::MosquittoServer {
   public:
-    static constexpr std::chrono::seconds kStartTimeout{10};
-
-    explicit MosquittoBroker(MosquittoOptions options);
-    ~MosquittoBroker();
-    MosquittoBroker(const MosquittoBroker&) = delete;
-    MosquittoBroker& operator=(const MosquittoBroker&) = delete;
-
-    // Listening (the constructor and restart() wait for it).
-    bool ready() const { return ready_; }
-    // The process has not exited (a refused config exits at once).
-    bool running() const;
-
-    // SIGTERM, and waits: mosquitto writes its persistence file on the way out. False if it
-    // did not exit cleanly within a few seconds (then it is killed).
-    bool stop();
-    // SIGKILL: a crash; nothing is saved that was not saved before.
-    void kill();
-    // stop() if running, then start again on the same port with the same config and directory.
-    bool restart();
-
-    int port() const { return port_; }
-    const std::string& broker_name() const { return options_.broker_name; }
-    std::string url() const { return "mqtts://127.0.0.1:" + std::to_string(port_); }
-    // The broker's certificate (PEM), which clients verify (it is its own CA).
-    std::string cafile() const { return (dir_ / "cert.pem").string(); }
-    // "sha256:" + the SHA-256 of the certificate's DER encoding in lowercase hex: the form
-    // net/tls_identity.h pins (and `openssl x509 -noout -fingerprint -sha256` prints).
-    std::string certificate_fingerprint() const;
-    const std::filesystem::path& dir() const { return dir_; }
-    std::filesystem::path persistence_file() const { return dir_ / "mosquitto.db"; }
-    std::filesystem::path plugin_state_file() const { return dir_ / "twofold-auth.db"; }
-    std::filesystem::path log_path() const { return dir_ / "mosquitto.log"; }
-    std::string log() const;
-    // Waits up to `timeout` for `text` to appear in the log.
-    bool log_has(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
-    // The sanitizer reports the broker wrote ("" if none; an error in the plugin aborts the broker).
-    std::string sanitizer_reports() const;
-
-  private:
-    bool start();
-
-    MosquittoOptions options_;
-    std::filesystem::path dir_;
-    int port_ = 0;
-    std::unique_ptr<proc::ChildProcess> process_;
-    bool ready_ = false;
+    explicit MosquittoBroker(const MosquittoOptions& options) : proc::MosquittoServer(server_options(options)) {}
 };
 
 }  // namespace twofold::testing
