@@ -69,6 +69,20 @@ class Failover : public ::testing::Test {
         return {};
     }
 
+    // The leader process i names when it answers as a standby (NOT_LEADER), waiting up to 10 s for
+    // it to stand by; nullopt if it does not.
+    std::optional<std::string> leader_named_by(std::size_t i) {
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            auto c = GmsClient::connect(cluster_->at(i).endpoint, cluster_->at(i).fingerprint);
+            if (c) {
+                (void)(*c)->lookup("nobody-at-all");
+                if ((*c)->not_leader() && !(*c)->not_leader()->empty()) return *(*c)->not_leader();
+            }
+            std::this_thread::sleep_for(100ms);
+        }
+        return std::nullopt;
+    }
+
     std::string database_, url_;
     std::unique_ptr<GmsCluster> cluster_;
     std::vector<GmsEndpoint> endpoints_;
@@ -249,15 +263,7 @@ TEST_F(Failover, APausedLeaderThatWakesAfterLosingTheLeaseCommitsNothing) {
     EXPECT_FALSE(asleep_answer->ok()) << "the fenced leader answered a change";
 
     // It stands by now: NOT_LEADER, naming the new leader.
-    std::optional<std::string> named;
-    for (int i = 0; i < 100 && !named; ++i) {
-        auto c = GmsClient::connect(cluster_->at(*first).endpoint, cluster_->at(*first).fingerprint);
-        if (c) {
-            (void)(*c)->lookup("nobody-at-all");
-            if ((*c)->not_leader() && !(*c)->not_leader()->empty()) named = *(*c)->not_leader();
-        }
-        if (!named) std::this_thread::sleep_for(100ms);
-    }
+    const auto named = leader_named_by(*first);
     ASSERT_TRUE(named.has_value()) << "the woken leader did not stand by";
     EXPECT_EQ(*named, cluster_->at(*second).endpoint.to_string());
     EXPECT_EQ(cluster_->leader(), second);
@@ -339,15 +345,7 @@ TEST_F(Failover, ALeaderCutOffFromItsDatabaseIsReplaced) {
     ASSERT_TRUE(cut_off_answer.has_value());
     EXPECT_FALSE(cut_off_answer->ok()) << "the leader cut off from its database answered a change";
 
-    std::optional<std::string> named;
-    for (int i = 0; i < 100 && !named; ++i) {
-        auto c = GmsClient::connect(cluster_->at(*first).endpoint, cluster_->at(*first).fingerprint);
-        if (c) {
-            (void)(*c)->lookup("nobody-at-all");
-            if ((*c)->not_leader() && !(*c)->not_leader()->empty()) named = *(*c)->not_leader();
-        }
-        if (!named) std::this_thread::sleep_for(100ms);
-    }
+    const auto named = leader_named_by(*first);
     ASSERT_TRUE(named.has_value()) << "the old leader did not stand by once its link was back";
     EXPECT_EQ(*named, cluster_->at(*second).endpoint.to_string());
     expect_members_agree(*this, g, {"m0", "m2"});

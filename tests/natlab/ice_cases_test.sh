@@ -12,17 +12,7 @@ PEER=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lab.sh"
 source "$HERE/../../scripts/lib/coturn.sh"
-if [ "$(id -u)" != 0 ] || ! ip netns add "$LAB-probe" 2>/dev/null; then
-    echo "SKIP: the NAT lab needs root (network namespaces)"
-    exit 77
-fi
-ip netns del "$LAB-probe"
-
-lab_run_setup
-
-failures=0
-pass() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; failures=$((failures + 1)); }
+lab_test_start
 
 lab_standard 0
 lab_coturn_start
@@ -70,5 +60,5 @@ lab_down
 left=$(ip netns list | awk '{print $1}' | grep -c "^$LAB-" || true)
 [ "$left" = 0 ] && pass "every namespace of the run removed" || fail "$left namespaces left"
 
-[ "$failures" = 0 ] || { echo "$failures check(s) failed"; exit 1; }
+lab_test_end
 echo "all NAT lab ICE cases passed"

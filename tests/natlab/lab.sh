@@ -150,6 +150,21 @@ lab_run_setup() {
     trap "exit 143" INT TERM
 }
 
+# lab_test_start: what every lab test begins with. Exits 77 (ctest's SKIP) unless this process
+# may make namespaces (root), then lab_run_setup, and the counters pass/fail/lab_test_end report by.
+lab_test_start() {
+    if [ "$(id -u)" != 0 ] || ! ip netns add "$LAB-probe" 2>/dev/null; then
+        echo "SKIP: the NAT lab needs root (network namespaces)"
+        exit 77
+    fi
+    ip netns del "$LAB-probe"
+    lab_run_setup
+    failures=0
+}
+pass() { echo "ok   - $*"; }
+fail() { echo "FAIL - $*"; failures=$((failures + 1)); }
+lab_test_end() { [ "$failures" = 0 ] || { echo "$failures check(s) failed"; exit 1; }; }
+
 # lab_coturn_start: coturn in the internet namespace on 203.0.113.1:3478 (STUN also on
 # 203.0.113.2) with a fresh secret; SERVERS holds ice_peer's options for it.
 lab_coturn_start() {
