@@ -11,6 +11,15 @@ deployment_cleanup() {
     DEPLOYMENT_PIDS=()
 }
 
+# deployment_test_start NAME: what a CLI test begins with. WORK becomes a fresh
+# /tmp/NAME.XXXXXX, and on exit, also an interrupted one, the test's own `test_cleanup` (if it
+# defines one) runs, then deployment_cleanup, and WORK is removed.
+deployment_test_start() {
+    WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+    trap 'if declare -F test_cleanup >/dev/null; then test_cleanup; fi; deployment_cleanup; rm -rf "$WORK"' EXIT
+    trap "exit 143" INT TERM
+}
+
 # A free loopback port: bind port 0 and read what the kernel chose.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -5,14 +5,8 @@
 # loopback; the ICE agents gather 127.0.0.1 only (--loopback-only).
 set -euo pipefail
 BIN=$(cd "$1" && pwd)
-WORK=$(mktemp -d /tmp/twofold-direct-cli.XXXXXX)
 source "$(dirname "$0")/../../scripts/lib/deployment.sh"
-cleanup() {
-    deployment_cleanup
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap "exit 143" INT TERM  # so an interrupted run still cleans up
+deployment_test_start twofold-direct-cli
 source "$(dirname "$0")/checks.sh"
 
 start_servers

@@ -3,16 +3,10 @@
 # SIGINT; `twofold chat` sends the lines typed and ends at end of input. Real servers on loopback.
 set -euo pipefail
 BIN=$(cd "$1" && pwd)
-WORK=$(mktemp -d /tmp/twofold-follow.XXXXXX)
 source "$(dirname "$0")/../../scripts/lib/deployment.sh"
 FOLLOWER=""
-cleanup() {
-    [[ -n $FOLLOWER ]] && kill "$FOLLOWER" 2>/dev/null && wait "$FOLLOWER" 2>/dev/null
-    deployment_cleanup
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap "exit 143" INT TERM  # so an interrupted run still cleans up
+test_cleanup() { [[ -z $FOLLOWER ]] || { kill "$FOLLOWER" 2>/dev/null; wait "$FOLLOWER" 2>/dev/null; } || true; }
+deployment_test_start twofold-follow
 source "$(dirname "$0")/checks.sh"
 
 start_servers

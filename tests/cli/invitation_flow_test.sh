@@ -4,14 +4,8 @@
 # step prints what happened and what comes next, as text or --json. Real servers on loopback.
 set -euo pipefail
 BIN=$(cd "$1" && pwd)
-WORK=$(mktemp -d /tmp/twofold-invite-flow.XXXXXX)
 source "$(dirname "$0")/../../scripts/lib/deployment.sh"
-cleanup() {
-    deployment_cleanup
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap "exit 143" INT TERM  # so an interrupted run still cleans up
+deployment_test_start twofold-invite-flow
 source "$(dirname "$0")/checks.sh"
 
 start_servers

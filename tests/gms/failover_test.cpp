@@ -169,6 +169,39 @@ std::vector<Change> burst_of(int accounts) {
     return changes;
 }
 
+// burst_of(accounts) on a thread of its own from construction to finish(); the constructor
+// returns once 8 changes were answered, so the test strikes in the middle of the burst.
+class BurstInFlight {
+  public:
+    BurstInFlight(std::vector<GmsEndpoint> endpoints, Bytes group, int accounts)
+        : thread_([this, endpoints = std::move(endpoints), group = std::move(group), accounts] {
+              result_ = Burst(endpoints, group).run(burst_of(accounts), members_, done_);
+              finished_ = true;
+          }) {
+        while (done_ < 8 && !finished_) std::this_thread::sleep_for(5ms);
+    }
+    ~BurstInFlight() {
+        if (thread_.joinable()) thread_.join();
+    }
+    BurstInFlight(const BurstInFlight&) = delete;
+    BurstInFlight& operator=(const BurstInFlight&) = delete;
+
+    int done() const { return done_; }
+    Status finish() {
+        thread_.join();
+        return result_;
+    }
+    // What every acknowledged change implies (read after finish()).
+    const std::set<std::string>& members() const { return members_; }
+
+  private:
+    std::set<std::string> members_;
+    std::atomic<int> done_{0};
+    std::atomic<bool> finished_{false};
+    Status result_;
+    std::thread thread_;  // last: it starts once the members above exist
+};
+
 // On the leader now: exactly `expected` are members, and each of them (and the owner) derives
 // the same GK from its welcome's RN2 (RN1 and the name being the group's, shared by members).
 void expect_members_agree(Failover& t, const Group& g, const std::set<std::string>& expected) {
@@ -216,21 +249,17 @@ TEST_F(Failover, KillNineOfTheLeaderDuringABurstLosesNothingAcknowledged) {
     constexpr int kAccounts = 30;
     const Group g = make_group(*this, owner, kAccounts);
 
-    std::set<std::string> members;
-    std::atomic<int> done{0};
-    Status result;
-    std::thread burst([&] { result = Burst(endpoints_, g.id).run(burst_of(kAccounts), members, done); });
-    while (done < 8) std::this_thread::sleep_for(5ms);
+    BurstInFlight burst(endpoints_, g.id, kAccounts);
     cluster_->kill9(*first);
-    const int at_kill = done;
-    burst.join();
+    const int at_kill = burst.done();
+    const Status result = burst.finish();
     ASSERT_TRUE(result.ok()) << result.error().message;
     EXPECT_LT(at_kill, static_cast<int>(burst_of(kAccounts).size())) << "the burst ended before the kill";
 
     const auto second = cluster_->leader();
     ASSERT_TRUE(second.has_value());
     EXPECT_NE(*second, *first);
-    expect_members_agree(*this, g, members);
+    expect_members_agree(*this, g, burst.members());
 }
 
 // F2: a leader paused (SIGSTOP) past its lease is fenced off: a standby takes over, and when the
@@ -280,19 +309,15 @@ TEST_F(Failover, ADatabaseRestartUnderLoadLosesNothingAcknowledged) {
     constexpr int kAccounts = 30;
     const Group g = make_group(*this, owner, kAccounts);
 
-    std::set<std::string> members;
-    std::atomic<int> done{0};
-    Status result;
-    std::thread burst([&] { result = Burst(endpoints_, g.id).run(burst_of(kAccounts), members, done); });
-    while (done < 8) std::this_thread::sleep_for(5ms);
+    BurstInFlight burst(endpoints_, g.id, kAccounts);
     auto* pg = twofold::testing::shared_postgres();
     ASSERT_TRUE(pg->stop(proc::PostgresServer::StopMode::fast));
     std::this_thread::sleep_for(1500ms);  // longer than the lease: the leader must step down
     ASSERT_TRUE(pg->start_again());
-    burst.join();
+    const Status result = burst.finish();
     ASSERT_TRUE(result.ok()) << result.error().message;
     ASSERT_TRUE(cluster_->leader().has_value());
-    expect_members_agree(*this, g, members);
+    expect_members_agree(*this, g, burst.members());
 }
 
 // F6: the leader loses its database — its link stalls, as when a network between them breaks —
