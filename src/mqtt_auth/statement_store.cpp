@@ -10,6 +10,10 @@ const std::vector<store::Migration> kMigrations = {
      "                         PRIMARY KEY (member, group_id)) WITHOUT ROWID;"
      "CREATE TABLE epochs (group_id BLOB PRIMARY KEY, epoch INTEGER NOT NULL, first_seen_ms INTEGER NOT NULL)"
      "                     WITHOUT ROWID;"},
+    // The members whose own session subscribed to a group: the plugin stops copying the group's
+    // publications into it (plugin/on_message.cpp).
+    {2, "CREATE TABLE subscribed (member BLOB NOT NULL, group_id BLOB NOT NULL, PRIMARY KEY (member, group_id))"
+        " WITHOUT ROWID;"},
 };
 
 // Runs `change` in one transaction; rolls back if it fails.
@@ -67,6 +71,26 @@ Status StatementStore::forget(const relay::MemberKey& member, const relay::Group
     if (!del) return del.error();
     del->bind(1, as_bytes(member)).bind(2, as_bytes(group));
     return del->run();
+}
+
+Status StatementStore::save_subscription(const relay::MemberKey& member, const relay::GroupId& group) {
+    auto put = db_.prepare("INSERT OR IGNORE INTO subscribed (member, group_id) VALUES (?1, ?2)");
+    if (!put) return put.error();
+    put->bind(1, as_bytes(member)).bind(2, as_bytes(group));
+    return put->run();
+}
+
+Result<std::vector<std::pair<relay::MemberKey, relay::GroupId>>> StatementStore::subscriptions() {
+    auto q = db_.prepare("SELECT member, group_id FROM subscribed");
+    if (!q) return q.error();
+    std::vector<std::pair<relay::MemberKey, relay::GroupId>> out;
+    for (;;) {
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) return out;
+        const Bytes member = q->column_blob(0), group = q->column_blob(1);
+        out.emplace_back(relay::MemberKey(member.begin(), member.end()), relay::GroupId(group.begin(), group.end()));
+    }
 }
 
 Result<std::vector<relay::GroupEpoch>> StatementStore::epochs() {

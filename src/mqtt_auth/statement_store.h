@@ -1,5 +1,5 @@
-// The plugin's memory across broker restarts: the last statement each key presented for each
-// group, and each group's current epoch. Without it a restarted broker knows no member, so
+// The plugin's memory across broker restarts: the last statement presented for each key and
+// group, each group's current epoch, and which members' sessions subscribed to which group. Without it a restarted broker knows no member, so
 // mosquitto's re-check of a reconnecting client's queued messages (read access, before CONNACK)
 // would drop every group envelope waiting in a persistent session, and an older epoch would be
 // accepted again until someone showed the current one (docs/mqtt.md "Broker restarts").
@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -32,9 +33,11 @@ class StatementStore {
     Status save(const SavedStatement& statement, const std::vector<relay::GroupEpoch>& raised);
     Status save_epochs(const std::vector<relay::GroupEpoch>& raised);
     Status forget(const relay::MemberKey& member, const relay::GroupId& group);
+    Status save_subscription(const relay::MemberKey& member, const relay::GroupId& group);
 
     Result<std::vector<relay::GroupEpoch>> epochs();
     Result<std::vector<SavedStatement>> statements();
+    Result<std::vector<std::pair<relay::MemberKey, relay::GroupId>>> subscriptions();
 
   private:
     explicit StatementStore(store::Database db) : db_(std::move(db)) {}

@@ -1,6 +1,10 @@
 // The mqtt_broker suites' pieces: a synchronous libmosquitto test client, an identity, and a
 // fixture with the real mosquitto and the plugin (tests/support/mosquitto_broker.h).
 //
+// On a group topic the client publishes its payload inside an envelope for the group (the plugin
+// refuses anything else there) and records the payload of what it receives, so tests speak in
+// payloads; publish_raw sends bytes as they are.
+//
 // To show that a message is NOT delivered without waiting for a timeout, the publisher sends a
 // marker to the receiver's mailbox right after it: mosquitto forwards one connection's messages
 // in order, so once the marker is in, the refused message would have been too.
@@ -22,6 +26,7 @@
 #include "mqtt_auth/topics.h"
 #include "statements.h"
 #include "support/mosquitto_broker.h"
+#include "twofold/v1/relay.pb.h"
 
 namespace twofold::mqtt_auth::testing {
 
@@ -64,9 +69,17 @@ class Client {
             static_cast<Client*>(self)->record([&](Client& c) { c.acked_.push_back(mid); });
         });
         mosquitto_message_callback_set(m_, [](mosquitto*, void* self, const mosquitto_message* msg) {
-            const std::string payload(static_cast<const char*>(msg->payload),
-                                      static_cast<std::size_t>(msg->payloadlen));
-            static_cast<Client*>(self)->record([&](Client& c) { c.received_.emplace_back(msg->topic, payload); });
+            std::string payload(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen));
+            v1::Envelope envelope;
+            std::uint64_t stamp = 0;
+            if (classify_topic(msg->topic).kind == TopicKind::group && envelope.ParseFromString(payload)) {
+                payload = envelope.payload();
+                stamp = envelope.broker_epoch();
+            }
+            static_cast<Client*>(self)->record([&](Client& c) {
+                c.received_.emplace_back(msg->topic, payload);
+                c.stamps_[payload] = stamp;
+            });
         });
         if (!username.empty())
             mosquitto_username_pw_set(m_, username.c_str(), password.empty() ? nullptr : password.c_str());
@@ -94,6 +107,16 @@ class Client {
     }
     // Waits for the PUBACK (which MQTT 3.1.1 sends for refused publications too).
     bool publish(const std::string& topic, const std::string& payload, bool retain = false) {
+        const Topic t = classify_topic(topic);
+        if (t.kind != TopicKind::group) return publish_raw(topic, payload, retain);
+        v1::Envelope envelope;
+        envelope.set_type(v1::ENVELOPE_TYPE_GROUP_MESSAGE);
+        envelope.set_sender_key(std::string(32, 's'));
+        envelope.set_group_id(t.id);
+        envelope.set_payload(payload);
+        return publish_raw(topic, envelope.SerializeAsString(), retain);
+    }
+    bool publish_raw(const std::string& topic, const std::string& payload, bool retain = false) {
         int mid = 0;
         if (mosquitto_publish(m_, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, retain) !=
             MOSQ_ERR_SUCCESS) {
@@ -109,6 +132,11 @@ class Client {
     bool has(const std::string& topic, const std::string& payload) {
         std::lock_guard lock(mu_);
         return has_locked(topic, payload);
+    }
+    // The broker's stamp on a received group payload (0: none).
+    std::uint64_t stamp_of(const std::string& payload) {
+        std::lock_guard lock(mu_);
+        return stamps_.contains(payload) ? stamps_[payload] : 0;
     }
     // Everything received on `topic`, in order.
     std::vector<std::string> received_on(const std::string& topic) {
@@ -137,6 +165,7 @@ class Client {
     std::map<int, int> granted_;
     std::vector<int> acked_;
     std::vector<std::pair<std::string, std::string>> received_;
+    std::map<std::string, std::uint64_t> stamps_;
 };
 
 struct Identity {

@@ -65,13 +65,13 @@ TEST_F(StatementStoreTest, APolicyRestoredFromItKeepsTheEpochAndItsGrace) {
     for (const auto& [who, epoch] : {std::pair{alice, 3u}, std::pair{bob, 4u}}) {
         const auto statement = signed_statement(gms, group, who, epoch, kNowS + 3600);
         Recorded recorded;
-        ASSERT_TRUE(before.present_statement(who, group, statement, kNow, &recorded));
+        ASSERT_TRUE(before.present_statement(group, statement, kNow, &recorded));
         EXPECT_TRUE(recorded.statement_changed);
         ASSERT_TRUE(store.save({who, group, statement}, recorded.raised));
     }
     // Presenting the same statement again changes nothing: nothing to write.
     Recorded again;
-    ASSERT_TRUE(before.present_statement(bob, group, signed_statement(gms, group, bob, 4, kNowS + 3600), kNow, &again));
+    ASSERT_TRUE(before.present_statement(group, signed_statement(gms, group, bob, 4, kNowS + 3600), kNow, &again));
     EXPECT_FALSE(again.statement_changed);
     EXPECT_TRUE(again.raised.empty());
 
@@ -83,10 +83,25 @@ TEST_F(StatementStoreTest, APolicyRestoredFromItKeepsTheEpochAndItsGrace) {
     after.load_epochs(*epochs);
     const auto saved = store.statements();
     ASSERT_TRUE(saved.ok());
-    for (const auto& s : *saved) (void)after.present_statement(s.member, s.group, s.statement, after_grace);
-    EXPECT_TRUE(after.may_receive(bob, group_topic(group), after_grace));
-    EXPECT_FALSE(after.may_receive(alice, group_topic(group), after_grace));
-    EXPECT_FALSE(after.present_statement(alice, group, signed_statement(gms, group, alice, 3, kNowS + 3600), after_grace));
+    for (const auto& s : *saved) (void)after.restore_statement(s.group, s.statement, after_grace);
+    EXPECT_TRUE(after.may_receive(bob, group_topic(group), std::nullopt, after_grace));
+    EXPECT_FALSE(after.may_receive(alice, group_topic(group), std::nullopt, after_grace));
+    EXPECT_FALSE(after.present_statement(group, signed_statement(gms, group, alice, 3, kNowS + 3600), after_grace));
+}
+
+TEST_F(StatementStoreTest, SubscriptionsAreKeptOnceEach) {
+    auto store = open();
+    ASSERT_TRUE(store.save_subscription(alice, group));
+    ASSERT_TRUE(store.save_subscription(alice, group));
+    ASSERT_TRUE(store.save_subscription(bob, group));
+    auto subscribed = store.subscriptions();
+    ASSERT_TRUE(subscribed.ok());
+    EXPECT_EQ(subscribed->size(), 2u);
+    AccessPolicy policy(gms.public_key(), kGraceMs);
+    ASSERT_TRUE(policy.present_statement(group, signed_statement(gms, group, alice, 3, kNowS + 3600), kNow));
+    EXPECT_EQ(policy.awaiting_subscription(group, 3, kNow).size(), 1u) << "alice's session has not subscribed";
+    policy.load_subscriptions(*subscribed);
+    EXPECT_TRUE(policy.awaiting_subscription(group, 3, kNow).empty()) << "restored: it had";
 }
 
 }  // namespace

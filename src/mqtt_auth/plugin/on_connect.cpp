@@ -24,7 +24,7 @@ bool client_id_is_the_key(std::string_view id, std::string_view username) {
 }  // namespace
 
 int on_basic_auth(int, void* event_data, void* userdata) {
-    const auto& state = *static_cast<PluginState*>(userdata);
+    auto& state = *static_cast<PluginState*>(userdata);
     const auto& auth = *static_cast<mosquitto_evt_basic_auth*>(event_data);
     if (!auth.username || !auth.password) {
         mosquitto_log_printf(MOSQ_LOG_WARNING, "twofold-auth: refused connection of %s: no username or password",
@@ -53,6 +53,7 @@ int on_basic_auth(int, void* event_data, void* userdata) {
     }
     mosquitto_log_printf(MOSQ_LOG_INFO, "twofold-auth: accepted %s as %s", describe(auth.client).c_str(),
                          auth.username);
+    note_connected(state, auth.client);
     return MOSQ_ERR_SUCCESS;
 }
 

@@ -4,6 +4,8 @@
 //   plugin_opt_broker_name <the name tokens must carry>
 //   plugin_opt_grace_seconds <grace for a superseded epoch; default 120, as the relay>
 //   plugin_opt_state_file <SQLite file for the statements and epochs seen; without it, memory only>
+//   plugin_opt_retention_seconds <how long an absent member's queue is filled after its statement
+//                                 expired; default 604800 (7 days), the relay's retention>
 // Only a public key: the plugin holds no secret.
 #include <charconv>
 #include <chrono>
@@ -41,7 +43,7 @@ int on_acl_check(int, void* event_data, void* userdata) {
 }
 
 struct Options {
-    std::string_view gms_key, broker_name, grace_seconds, state_file;
+    std::string_view gms_key, broker_name, grace_seconds, state_file, retention_seconds;
 };
 
 Options read_options(const mosquitto_opt* options, int count) {
@@ -52,12 +54,23 @@ Options read_options(const mosquitto_opt* options, int count) {
         if (key == "broker_name") o.broker_name = options[i].value;
         if (key == "grace_seconds") o.grace_seconds = options[i].value;
         if (key == "state_file") o.state_file = options[i].value;
+        if (key == "retention_seconds") o.retention_seconds = options[i].value;
     }
     return o;
 }
 
-// What the plugin knew before the restart: the epochs first, then each saved statement presented
-// again (signature, expiry and epoch checked anew); those no longer good are deleted.
+// An option in whole seconds, or the default when absent.
+bool read_seconds(std::string_view text, const char* name, std::uint64_t& seconds) {
+    if (text.empty()) return true;
+    const auto* end = text.data() + text.size();
+    if (std::from_chars(text.data(), end, seconds).ptr == end) return true;
+    mosquitto_log_printf(MOSQ_LOG_ERR, "twofold-auth: %s must be a number of seconds", name);
+    return false;
+}
+
+// What the plugin knew before the restart: the epochs first, then each saved statement checked
+// again (shape and signature); those that no longer count, even for an absent member's queue,
+// are deleted. Then the subscriptions.
 Status restore(PluginState& state) {
     auto epochs = state.store->epochs();
     if (!epochs) return epochs.error();
@@ -66,12 +79,15 @@ Status restore(PluginState& state) {
     if (!saved) return saved.error();
     std::size_t kept = 0;
     for (const auto& s : *saved) {
-        if (state.policy.present_statement(s.member, s.group, s.statement, now_ms())) {
+        if (state.policy.restore_statement(s.group, s.statement, now_ms())) {
             ++kept;
         } else if (auto f = state.store->forget(s.member, s.group); !f) {
             return f;
         }
     }
+    auto subscribed = state.store->subscriptions();
+    if (!subscribed) return subscribed.error();
+    state.policy.load_subscriptions(*subscribed);
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "twofold-auth: restored %zu statements (%zu no longer valid, deleted)",
                          kept, saved->size() - kept);
     return {};
@@ -126,15 +142,13 @@ __attribute__((visibility("default"))) int mosquitto_plugin_init(mosquitto_plugi
             return MOSQ_ERR_INVAL;
         }
         std::uint64_t grace_seconds = kDefaultGraceSeconds;
-        if (!o.grace_seconds.empty()) {
-            const auto* end = o.grace_seconds.data() + o.grace_seconds.size();
-            if (std::from_chars(o.grace_seconds.data(), end, grace_seconds).ptr != end) {
-                mosquitto_log_printf(MOSQ_LOG_ERR,
-                                     "twofold-auth: plugin_opt_grace_seconds must be a number of seconds");
-                return MOSQ_ERR_INVAL;
-            }
+        std::uint64_t retention_seconds = twofold::mqtt_auth::kDefaultRetentionMs / 1000;
+        if (!read_seconds(o.grace_seconds, "plugin_opt_grace_seconds", grace_seconds) ||
+            !read_seconds(o.retention_seconds, "plugin_opt_retention_seconds", retention_seconds)) {
+            return MOSQ_ERR_INVAL;
         }
-        auto state = std::make_unique<PluginState>(gms_key, grace_seconds * 1000, std::string(o.broker_name));
+        auto state = std::make_unique<PluginState>(gms_key, grace_seconds * 1000, retention_seconds * 1000,
+                                                   std::string(o.broker_name));
         state->id = id;
         if (!o.state_file.empty()) {
             auto store = twofold::mqtt_auth::StatementStore::open(std::string(o.state_file));
@@ -156,11 +170,15 @@ __attribute__((visibility("default"))) int mosquitto_plugin_init(mosquitto_plugi
         if (mosquitto_callback_register(id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr, state.get()) !=
                 MOSQ_ERR_SUCCESS ||
             mosquitto_callback_register(id, MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr, state.get()) !=
+                MOSQ_ERR_SUCCESS ||
+            mosquitto_callback_register(id, MOSQ_EVT_MESSAGE, on_message, nullptr, state.get()) != MOSQ_ERR_SUCCESS ||
+            mosquitto_callback_register(id, MOSQ_EVT_DISCONNECT, on_disconnect, nullptr, state.get()) !=
                 MOSQ_ERR_SUCCESS) {
             return MOSQ_ERR_UNKNOWN;
         }
-        mosquitto_log_printf(MOSQ_LOG_NOTICE, "twofold-auth: loaded for broker '%s', grace %llu s",
-                             state->broker_name.c_str(), static_cast<unsigned long long>(grace_seconds));
+        mosquitto_log_printf(MOSQ_LOG_NOTICE, "twofold-auth: loaded for broker '%s', grace %llu s, retention %llu s",
+                             state->broker_name.c_str(), static_cast<unsigned long long>(grace_seconds),
+                             static_cast<unsigned long long>(retention_seconds));
         *userdata = state.release();
         return MOSQ_ERR_SUCCESS;
     } catch (const std::exception& e) {
@@ -174,6 +192,8 @@ __attribute__((visibility("default"))) int mosquitto_plugin_cleanup(void* userda
     if (state) {
         mosquitto_callback_unregister(state->id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr);
         mosquitto_callback_unregister(state->id, MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr);
+        mosquitto_callback_unregister(state->id, MOSQ_EVT_MESSAGE, on_message, nullptr);
+        mosquitto_callback_unregister(state->id, MOSQ_EVT_DISCONNECT, on_disconnect, nullptr);
     }
     return MOSQ_ERR_SUCCESS;
 }
