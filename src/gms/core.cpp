@@ -487,6 +487,16 @@ void GmsCore::on_statement(ClientId client, AccountId me, std::uint64_t rid, con
     v1::GmsResponse r;
     r.set_request_id(rid);
     *r.mutable_statement() = statement_for(*g, me, now_ms);
+    // Who joined since the statement the member held (or since its own join): it presents them
+    // to a broker before it publishes under their epoch (docs/mqtt.md "A joiner's first messages").
+    const std::uint64_t since = std::max(q.known_epoch(), r.statement().member_since());
+    std::vector<std::pair<std::uint64_t, AccountId>> joined;
+    for (const auto& [aid, m] : g->members) {
+        if (aid != me && m.member_since > since) joined.emplace_back(m.member_since, aid);
+    }
+    std::sort(joined.begin(), joined.end(), std::greater<>());  // the latest first, if there are too many
+    if (joined.size() > kMaxJoinedStatements) joined.resize(kMaxJoinedStatements);
+    for (const auto& [epoch, aid] : joined) *r.add_joined() = statement_for(*g, aid, now_ms);
     send(client, r, out);
 }
 

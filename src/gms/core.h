@@ -27,6 +27,11 @@
 
 namespace twofold::gms {
 
+// The most joiners' statements beside a statement answer (GmsResponse.joined): the latest joins.
+// A member that fell further behind presents these; the earlier joiners' were presented by the
+// members that were there when they joined.
+inline constexpr std::size_t kMaxJoinedStatements = 64;
+
 using ClientId = std::uint64_t;
 
 // coturn's shared secret and addresses: each login answer carries TURN credentials valid for

@@ -177,6 +177,18 @@ Result<v1::MembershipStatement> GmsClient::statement(ByteView group_id) {
         call(std::move(req)), &v1::GmsResponse::has_statement, [](auto& r) { return r.statement(); }, "a statement");
 }
 
+Result<GmsClient::StatementWithJoiners> GmsClient::statement_since(ByteView group_id, std::uint64_t known_epoch) {
+    v1::GmsRequest req;
+    req.mutable_statement()->set_group_id(as_string(group_id));
+    req.mutable_statement()->set_known_epoch(known_epoch);
+    return expect(
+        call(std::move(req)), &v1::GmsResponse::has_statement,
+        [](auto& r) {
+            return StatementWithJoiners{r.statement(), {r.joined().begin(), r.joined().end()}};
+        },
+        "a statement");
+}
+
 Result<Rn1ClaimAnswer> GmsClient::claim_rn1_generation(ByteView group_id, std::uint64_t generation) {
     v1::GmsRequest req;
     req.mutable_rn1_generation()->set_group_id(as_string(group_id));

@@ -53,6 +53,13 @@ class GmsClient {
     Result<v1::Welcome> inquire(ByteView group_id, std::uint64_t known_epoch);
     Result<std::vector<v1::MembershipStatement>> list_members(ByteView group_id);
     Result<v1::MembershipStatement> statement(ByteView group_id);
+    // The same, with the statements of the members who joined since `known_epoch` (the epoch of
+    // the statement the member held) or since its own join: GmsResponse.joined.
+    struct StatementWithJoiners {
+        v1::MembershipStatement statement;
+        std::vector<v1::MembershipStatement> joined;
+    };
+    Result<StatementWithJoiners> statement_since(ByteView group_id, std::uint64_t known_epoch);
     // A lost claim (CONFLICT) is an answer, not an error: it names the winner.
     Result<Rn1ClaimAnswer> claim_rn1_generation(ByteView group_id, std::uint64_t generation);
     Result<v1::IdentityStatement> lookup(const std::string& account);

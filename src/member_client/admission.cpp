@@ -118,6 +118,10 @@ Status Member::Impl::advance_admission(const std::string& nonce_hex, v1::Pending
             p.set_refusal(epoch.error().message);
         } else {
             p.set_added_epoch(*epoch);
+            // At once, not at this member's next publication: a broker queues for the new member
+            // only once it knows it (docs/mqtt.md "A joiner's first messages").
+            if (auto s = present_statements(g); !s) note_pending("showing the broker " + invitee, s.error());
+            if (auto s = save_group(g); !s) return s;
         }
         if (auto s = member_client::put_message(vault_, kAdmissions, nonce_hex, p); !s) return s;
     }

@@ -321,24 +321,51 @@ Status Member::Impl::save_group(Group& g) {
 Result<v1::MembershipStatement> Member::Impl::my_statement(Group& g) {
     const auto& st = g.info.statement();
     if (st.epoch() == g.info.membership_epoch() && st.expires_unix() > now_unix() + 60) return st;
-    auto fresh = gms_->statement(as_bytes(g.info.group_id()));
+    auto fresh = gms_->statement_since(as_bytes(g.info.group_id()), st.epoch());
     if (!fresh) return fresh.error();
-    if (auto s = wire::verify_statement(*fresh, gms_key_, now_unix()); !s) return s.error();
-    *g.info.mutable_statement() = *fresh;
-    if (fresh->epoch() > g.info.membership_epoch()) g.info.set_membership_epoch(fresh->epoch());
-    if (fresh->member_since() != 0) g.info.set_member_since(fresh->member_since());
-    *g.info.mutable_rights() = fresh->rights();
-    return *fresh;
+    if (auto s = wire::verify_statement(fresh->statement, gms_key_, now_unix()); !s) return s.error();
+    keep_joiners(g, fresh->joined);
+    *g.info.mutable_statement() = fresh->statement;
+    if (fresh->statement.epoch() > g.info.membership_epoch()) g.info.set_membership_epoch(fresh->statement.epoch());
+    if (fresh->statement.member_since() != 0) g.info.set_member_since(fresh->statement.member_since());
+    *g.info.mutable_rights() = fresh->statement.rights();
+    return fresh->statement;
+}
+
+// The joiners' statements the GMS gave beside this member's own: kept (newest per key) until
+// they expire, so each is presented to a broker before anything this member publishes under
+// their epoch, even after a crash between fetching and presenting.
+void Member::Impl::keep_joiners(Group& g, const std::vector<v1::MembershipStatement>& joined) {
+    const std::uint64_t now = now_unix();
+    std::map<std::string, v1::MembershipStatement> kept;
+    for (const auto& j : g.info.joined()) {
+        if (j.expires_unix() > now) kept[j.identity_key()] = j;
+    }
+    for (const auto& j : joined) {
+        if (j.group_id() != g.info.group_id() || !wire::verify_statement(j, gms_key_, now)) continue;
+        auto& held = kept[j.identity_key()];
+        if (j.epoch() >= held.epoch()) held = j;
+    }
+    g.info.clear_joined();
+    for (auto& [key, j] : kept) *g.info.add_joined() = std::move(j);
+}
+
+Status Member::Impl::present_statements(Group& g) {
+    auto statement = my_statement(g);
+    if (!statement) return statement.error();
+    const std::vector<v1::MembershipStatement> joined(g.info.joined().begin(), g.info.joined().end());
+    return relay_->present(as_bytes(g.info.group_id()), *statement, joined);
 }
 
 Status Member::Impl::publish(Group& g, v1::EnvelopeType type, const std::string& payload) {
     for (int attempt = 0; attempt < 2; ++attempt) {
-        auto statement = my_statement(g);
-        if (!statement) return statement.error();
-        auto id = relay_->publish(as_bytes(g.info.group_id()), *statement, type, as_bytes(payload));
+        if (auto s = present_statements(g); !s) return s;
+        auto id = relay_->publish(as_bytes(g.info.group_id()), g.info.statement(), type, as_bytes(payload));
         if (id) return {};
         if (id.error().code != Errc::stale_epoch || attempt == 1) return id.error();
-        g.info.clear_statement();  // the relay saw a newer epoch: fetch a new statement, once
+        // The server saw a newer epoch: fetch a new statement, once (keeping the epoch held, so
+        // the GMS names who joined since).
+        g.info.mutable_statement()->set_expires_unix(0);
     }
     return {};
 }

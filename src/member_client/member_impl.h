@@ -57,6 +57,8 @@ class Member::Impl {
     static std::vector<gms::GmsEndpoint> gms_endpoints_of(const v1::MemberConfig& config);
     Result<Group*> find_group(const std::string& which);  // name, or id hex (prefix of 4+)
     Result<v1::MembershipStatement> my_statement(Group& g);
+    void keep_joiners(Group& g, const std::vector<v1::MembershipStatement>& joined);
+    Status present_statements(Group& g);  // own and joiners' statements, to the transport
     Status save_group(Group& g);  // the public record always, the keys when they changed
     Status check_contact(const std::string& account, const std::string& identity_key);
     Result<std::string> registered_key(const std::string& account);  // from a verified GMS statement

@@ -108,6 +108,22 @@ Status MqttTransport::present(const std::string& group_id, const v1::MembershipS
     return {};
 }
 
+Status MqttTransport::present(ByteView group_id, const v1::MembershipStatement& own,
+                              std::span<const v1::MembershipStatement> joined) {
+    const std::string gid = as_string(group_id);
+    for (const auto& j : joined) {
+        auto& shown = joiners_shown_[{gid, j.identity_key()}];
+        if (shown == j.epoch()) continue;
+        const std::string bytes = j.SerializeAsString();
+        // As for the member's own: "not authorized" is the normal answer (a statement goes
+        // nowhere); one the plugin refuses (expired meanwhile) costs the joiner nothing more.
+        Status s = sender_->publish(mqtt_auth::statement_topic(gid), as_bytes(bytes));
+        if (!s && s.error().code != Errc::forbidden) return s;
+        shown = j.epoch();
+    }
+    return present(gid, own);
+}
+
 Result<std::uint64_t> MqttTransport::subscribe(ByteView group_id, const v1::MembershipStatement& statement) {
     const std::string gid = as_string(group_id);
     if (auto s = present(gid, statement); !s) return s.error();

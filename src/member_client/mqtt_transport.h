@@ -61,6 +61,10 @@ class MqttTransport final : public Transport {
     // member's key is known to anyone.
     Status open_mailbox();
 
+    // Joiners first, then the member's own: each shown once per epoch on this connection.
+    Status present(ByteView group_id, const v1::MembershipStatement& own,
+                   std::span<const v1::MembershipStatement> joined) override;
+
   private:
     MqttTransport(MqttOptions options, const crypto::SigningKey& identity) : options_(std::move(options)), identity_(identity) {}
     mqtt::SessionOptions session_options(std::string client_id, bool persistent) const;
@@ -75,6 +79,7 @@ class MqttTransport final : public Transport {
     std::unique_ptr<mqtt::Session> sender_;
     std::unique_ptr<mqtt::Session> receiver_;
     std::map<std::string, std::uint64_t> presented_;  // group id -> epoch shown on this connection
+    std::map<std::pair<std::string, std::string>, std::uint64_t> joiners_shown_;  // (group, key) -> epoch
 };
 
 }  // namespace twofold::member_client

@@ -273,6 +273,9 @@ Status Member::Impl::drain_pushes(bool barrier) {
 }
 
 Status Member::Impl::subscribe_all() {
+    // Every group's statements first: a broker checks what it queued for this member against
+    // them when the receiving session logs in, which the first subscription below does.
+    std::map<std::string, v1::MembershipStatement> statements;
     for (auto& [gid, g] : groups_) {
         if (g.info.state() != v1::LocalGroup::STATE_ACTIVE) continue;
         auto statement = my_statement(g);
@@ -281,12 +284,17 @@ Status Member::Impl::subscribe_all() {
                 Event::Kind::refused, group_label(g), {}, "no membership statement: " + statement.error().message});
             continue;
         }
+        const std::vector<v1::MembershipStatement> joined(g.info.joined().begin(), g.info.joined().end());
+        if (auto s = relay_->present(as_bytes(gid), *statement, joined); !s) return s;
+        statements[gid] = *statement;
+    }
+    for (auto& [gid, statement] : statements) {
         auto shown = subscribed_.find(gid);
-        if (shown != subscribed_.end() && shown->second == statement->epoch()) continue;
-        auto ok = relay_->subscribe(as_bytes(gid), *statement);
+        if (shown != subscribed_.end() && shown->second == statement.epoch()) continue;
+        auto ok = relay_->subscribe(as_bytes(gid), statement);
         if (!ok) return ok.error();
-        subscribed_[gid] = statement->epoch();
-        if (auto s = save_group(g); !s) return s;
+        subscribed_[gid] = statement.epoch();
+        if (auto s = save_group(groups_.at(gid)); !s) return s;
     }
     return {};
 }

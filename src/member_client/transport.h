@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 
 #include "core/result.h"
 #include "crypto/sign.h"
@@ -25,6 +26,15 @@ class Transport {
   public:
     virtual ~Transport() = default;
 
+    // Shows the server the statements it decides by, before this connection's other requests: the
+    // member's own and those of the members who joined since its previous one. A broker decides
+    // at login what it hands over from what was shown before, and queues for a joiner only once it
+    // knows it (docs/mqtt.md); twofold-relay takes the member's statement with each request, and
+    // the default does nothing.
+    virtual Status present(ByteView /*group_id*/, const v1::MembershipStatement& /*own*/,
+                           std::span<const v1::MembershipStatement> /*joined*/) {
+        return {};
+    }
     // Presents the statement and subscribes to the group; returns the epoch accepted.
     virtual Result<std::uint64_t> subscribe(ByteView group_id, const v1::MembershipStatement& statement) = 0;
     // Returns the envelope's id once the server holds it.

@@ -357,8 +357,9 @@ TEST_F(MqttE2e, TransportAcknowledgesOnlyWhatTheHandlerCommitted) {
 }
 
 // Garbage and oversized publications: a member of the group publishes bytes that are no
-// envelope, then one larger than the broker's limit; the broker drops the large one itself, the
-// receivers refuse the garbage with a reason and carry on, and the broker keeps serving.
+// envelope (the broker refuses them on the group's topic; bob refuses them in his mailbox), an
+// envelope whose content is no group message (bob refuses it), then one larger than the broker's
+// limit, which the broker drops itself; the broker keeps serving.
 TEST_F(MqttE2e, GarbageAndOversizedPublicationsAreRefused) {
     ASSERT_NO_FATAL_FAILURE(alice_and_bob("robust"));
     const std::string gid_hex = info(*alice, "robust").id;
@@ -393,7 +394,18 @@ TEST_F(MqttE2e, GarbageAndOversizedPublicationsAreRefused) {
     auto raw = mqtt::Session::connect(o);
     ASSERT_TRUE(raw.ok()) << raw.error().message;
     const std::string topic = mqtt_auth::group_topic(g.group_id());
-    ASSERT_TRUE((*raw)->publish(topic, as_bytes(std::string("\xff\xfe garbage"))).ok());
+    // On the group's topic the broker refuses what is not an envelope for the group; a mailbox
+    // it leaves to its owner, who refuses it by name.
+    auto garbage = (*raw)->publish(topic, as_bytes(std::string("\xff\xfe garbage")));
+    ASSERT_FALSE(garbage.ok());
+    EXPECT_EQ(garbage.error().code, Errc::forbidden) << garbage.error().message;
+    EXPECT_TRUE(broker->log_has("bytes on a group topic is not an envelope"));
+    std::string bob_key;
+    for (const auto& r : g.roster()) {
+        if (r.account() == "bob") bob_key = r.identity_key();
+    }
+    ASSERT_EQ(bob_key.size(), 32u) << "bob is in alice's roster";
+    ASSERT_TRUE((*raw)->publish(mqtt_auth::mailbox_topic(bob_key), as_bytes(std::string("\xff\xfe garbage"))).ok());
     EXPECT_FALSE((*raw)->publish(topic, as_bytes(std::string(70000, 'x'))).ok());  // above message_size_limit
     const auto at_bob = recv(*bob, std::nullopt);
     EXPECT_TRUE(has_event(at_bob, Kind::refused, "is not an envelope")) << describe(at_bob);
