@@ -56,7 +56,7 @@ std::size_t count_of(const std::string& text, const std::string& part) {
 class MqttE2e : public ::testing::Test {
   protected:
     void SetUp() override {
-        ASSERT_TRUE(d.start_gms(0));
+        ASSERT_TRUE(d.start_gms(0, gms_options()));
         MosquittoOptions o;
         o.gms_key_hex = d.gms_key();
         o.broker_name = "127.0.0.1";  // what `mqtts://127.0.0.1:PORT` makes the members' tokens name
@@ -77,6 +77,7 @@ class MqttE2e : public ::testing::Test {
     // How long the plugin keeps a superseded epoch working. Long here, so that members which have
     // not yet re-presented after a join or removal are still served while a test runs.
     virtual unsigned grace_seconds() const { return 30; }
+    virtual std::vector<std::string> gms_options() const { return {}; }
     static std::string tail(const std::string& log) { return log.size() > 6000 ? log.substr(log.size() - 6000) : log; }
 
     InitOptions options(const std::string& account) const {
@@ -230,6 +231,57 @@ TEST_F(MqttE2e, NonMemberCannotSubscribeOrPublish) {
 // A removed member's subscription ends at the broker: once the grace after the new epoch has
 // passed, the broker no longer even sends it the group's publications (its log shows every
 // PUBLISH it sends, by client id), though the subscription was granted before.
+// Issue 11 §1 on the broker: a joiner gets what the group's members sent between its admission
+// and its first sync (its session had no subscription to the group then), each message once,
+// and nothing from before its admission.
+TEST_F(MqttE2e, AJoinerReadsWhatWasSentBeforeItsFirstSync) {
+    ASSERT_NO_FATAL_FAILURE(alice_and_bob("welcome"));
+    ASSERT_TRUE(alice->send("welcome", "before carol was invited").ok());
+    carol = member("carol");
+    ASSERT_TRUE(carol);
+    ASSERT_TRUE(alice->invite("welcome", "carol", {}).ok());
+    ASSERT_TRUE(carol->accept("alice").ok());
+    const auto answered = sync(*alice);
+    ASSERT_TRUE(has_event(answered, Kind::notice, "carol accepted: RN1 sent, GMS notified")) << describe(answered);
+    // carol has not synced since she accepted: she holds no statement and no group key yet.
+    ASSERT_TRUE(bob->send("welcome", "from bob before carol synced").ok());
+    ASSERT_TRUE(alice->send("welcome", "from alice before carol synced").ok());
+    const auto at_carol = recv(*carol, "welcome");
+    EXPECT_TRUE(has_event(at_carol, Kind::notice, "joined welcome; group key ready")) << describe(at_carol);
+    ASSERT_NE(message_with(at_carol, "from bob before carol synced"), nullptr) << describe(at_carol);
+    ASSERT_NE(message_with(at_carol, "from alice before carol synced"), nullptr) << describe(at_carol);
+    const auto first = texts(at_carol);
+    EXPECT_EQ(std::count(first.begin(), first.end(), std::string("bob: from bob before carol synced")), 1)
+        << describe(at_carol);
+    EXPECT_EQ(message_with(at_carol, "before carol was invited"), nullptr) << "nothing from before her admission";
+    // Once subscribed she gets what follows by the subscription, and nothing twice.
+    ASSERT_TRUE(bob->send("welcome", "after carol synced").ok());
+    const auto later = recv(*carol, "welcome");
+    ASSERT_NE(message_with(later, "after carol synced"), nullptr) << describe(later);
+    const auto all = texts(later);
+    EXPECT_EQ(std::count(all.begin(), all.end(), std::string("bob: from bob before carol synced")), 0) << describe(later);
+}
+
+// Statements that last 2 s: an absent member's statement expires long before it is back. The
+// broker keeps filling its session (by membership, not by the expired statement) and hands it
+// all over once the member, back, has presented a fresh one.
+class MqttE2eShortStatements : public MqttE2e {
+  protected:
+    std::vector<std::string> gms_options() const override { return {"--statement-ttl", "2"}; }
+};
+
+TEST_F(MqttE2eShortStatements, AnAbsentMemberReadsWhatWasSentAfterItsStatementExpired) {
+    ASSERT_NO_FATAL_FAILURE(alice_and_bob("patient"));
+    bob.reset();
+    std::this_thread::sleep_for(3s);  // bob's statement, as the broker holds it, has expired
+    const std::vector<std::string> sent = {"while away 1", "while away 2", "while away 3"};
+    for (const auto& m : sent) ASSERT_TRUE(alice->send("patient", m).ok());
+    bob = d.reopen("bob");
+    ASSERT_TRUE(bob);
+    const auto at_bob = recv(*bob, "patient");
+    for (const auto& m : sent) EXPECT_NE(message_with(at_bob, m), nullptr) << m << "\n" << describe(at_bob);
+}
+
 class MqttE2eShortGrace : public MqttE2e {
   protected:
     unsigned grace_seconds() const override { return 1; }
