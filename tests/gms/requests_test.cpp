@@ -178,6 +178,44 @@ TEST_P(GmsRequests, StatementsAndIdentitiesAreSignedByTheGms) {
     EXPECT_EQ(id->identity_key(), std::string(bob.identity.public_key().begin(), bob.identity.public_key().end()));
 }
 
+// Beside a statement, the statements of who joined since the one the member held (or since its
+// own join), so a member shows a broker its joiners before it publishes under their epoch.
+TEST_P(GmsRequests, AStatementAnswerNamesWhoJoinedSinceTheKnownEpoch) {
+    Member alice = member("alice");
+    Member bob = member("bob");
+    Member carol = member("carol");
+    const Bytes gid = new_group_id();
+    ASSERT_TRUE(alice.client->create_group(gid, {}).ok());           // epoch 1
+    ASSERT_TRUE(alice.client->add_member(gid, "bob", true, false).ok());    // 2
+    ASSERT_TRUE(alice.client->add_member(gid, "carol", false, false).ok());  // 3
+    const auto accounts = [](const std::vector<v1::MembershipStatement>& joined) {
+        std::vector<std::string> out;
+        for (const auto& j : joined) out.push_back(j.account());
+        return out;
+    };
+    auto from_one = alice.client->statement_since(gid, 1);
+    ASSERT_TRUE(from_one.ok()) << from_one.error().message;
+    EXPECT_EQ(from_one->statement.account(), "alice");
+    EXPECT_EQ(accounts(from_one->joined), (std::vector<std::string>{"carol", "bob"})) << "the latest first";
+    for (const auto& j : from_one->joined) {
+        EXPECT_TRUE(wire::verify_statement(j, gms_key(), static_cast<std::uint64_t>(::time(nullptr))).ok());
+        EXPECT_EQ(j.group_id(), std::string(gid.begin(), gid.end()));
+    }
+    auto from_two = alice.client->statement_since(gid, 2);
+    ASSERT_TRUE(from_two.ok());
+    EXPECT_EQ(accounts(from_two->joined), std::vector<std::string>{"carol"});
+    auto current = alice.client->statement_since(gid, 3);
+    ASSERT_TRUE(current.ok());
+    EXPECT_TRUE(current->joined.empty());
+    // bob held nothing: those who joined after his own join (carol), not before (alice), not him.
+    auto bobs = bob.client->statement_since(gid, 0);
+    ASSERT_TRUE(bobs.ok());
+    EXPECT_EQ(accounts(bobs->joined), std::vector<std::string>{"carol"});
+    auto carols = carol.client->statement_since(gid, 0);
+    ASSERT_TRUE(carols.ok());
+    EXPECT_TRUE(carols->joined.empty());
+}
+
 TEST_P(GmsRequests, Rn1GenerationsAreOrderedFirstClaimWins) {
     Member alice = member("alice");
     Member bob = member("bob");

@@ -72,6 +72,61 @@ TEST_F(BrokerSessionTest, ARemovedMemberGetsNothingSentWhileItWasAway) {
     EXPECT_TRUE(broker.log_has("epoch 3 was superseded"));
 }
 
+// Removed at epoch 4 while away, re-admitted at 5 (member_since 5; alice, who re-admitted him,
+// presents his statement): his session was filled all along, but what he is handed is what his
+// new membership covers, by the broker's stamp — not what was sent while he was out.
+TEST_F(BrokerSessionTest, AReadmittedMemberGetsOnlyWhatFollowsItsReadmission) {
+    Identity alice{"alice"}, bob{"bob"};
+    queue_for_absent_bob(alice, bob, "member ", 1);
+    auto a = connect(alice);
+    present(*a, alice, 4, later);
+    ASSERT_TRUE(a->publish(topic, "while out"));
+    ASSERT_TRUE(a->publish(statement_topic(group), signed_statement(gms, group, bob.raw(), 5, later, 0, 5)));
+    present(*a, alice, 5, later);
+    ASSERT_TRUE(a->publish(topic, "after re-admission"));
+    ASSERT_TRUE(a->publish(bob.mailbox(), "marker"));
+    auto b = connect(bob, /*clean_session=*/false);
+    ASSERT_TRUE(b->wait_for(bob.mailbox(), "marker"));
+    ASSERT_TRUE(b->wait_for(topic, "after re-admission"));
+    // Also not 'member 0', of his first membership and never acknowledged: as twofold-relay
+    // withdraws a re-admitted member's rows of earlier epochs.
+    EXPECT_EQ(b->received_on(topic), std::vector<std::string>{"after re-admission"});
+    EXPECT_EQ(b->stamp_of("after re-admission"), 5u);
+    EXPECT_TRUE(broker.log_has("sent before this membership: envelope of epoch 4, membership since epoch 5"));
+}
+
+// mosquitto queues a publication only for sessions subscribed when it arrives. carol's session
+// exists (her mailbox) but has never subscribed to the group: once alice presents carol's
+// statement (as the member who admitted her), the plugin copies the group's publications into
+// carol's session; they stop when carol's session subscribes, and nothing comes twice.
+TEST_F(BrokerSessionTest, AJoinersSessionGetsTheGroupsPublicationsUntilItSubscribes) {
+    Identity alice{"alice"}, carol{"carol"};
+    // A member's receiving session has the key itself as client id (mqtt_transport.cpp).
+    const auto own_session = [&] {
+        auto c = std::make_unique<Client>(broker, carol.username(), carol.username(), carol.token(), false);
+        EXPECT_EQ(c->connack(), 0);
+        return c;
+    };
+    {
+        auto c = own_session();
+        ASSERT_EQ(c->subscribe(carol.mailbox()), 1);
+    }
+    auto a = connect(alice);
+    present(*a, alice, 5, later);
+    ASSERT_TRUE(a->publish(topic, "before carol's admission"));
+    ASSERT_TRUE(a->publish(statement_topic(group), signed_statement(gms, group, carol.raw(), 5, later, 0, 5)));
+    ASSERT_TRUE(a->publish(topic, "for the joiner"));
+    ASSERT_TRUE(a->publish(carol.mailbox(), "marker"));
+    auto c = own_session();
+    ASSERT_TRUE(c->wait_for(carol.mailbox(), "marker"));
+    ASSERT_TRUE(c->wait_for(topic, "for the joiner"));
+    ASSERT_EQ(c->subscribe(topic), 1);
+    ASSERT_TRUE(a->publish(topic, "by subscription"));
+    ASSERT_TRUE(c->wait_for(topic, "by subscription"));
+    publish_then_mark(*a, carol.mailbox(), "last marker", *c, carol);
+    EXPECT_EQ(c->received_on(topic), (std::vector<std::string>{"for the joiner", "by subscription"}));
+}
+
 TEST_F(BrokerSessionTest, ARestartDoesNotMakeASupersededEpochCurrentAgain) {
     Identity alice{"alice"}, bob{"bob"};
     {
