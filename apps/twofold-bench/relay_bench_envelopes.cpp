@@ -7,6 +7,7 @@
 #include "crypto/key_schedule.h"
 #include "member/message_protection.h"
 #include "mqtt_auth/token.h"
+#include "twofold/v1/relay.pb.h"
 #include "wire/statement.h"
 
 namespace twofold::bench {
@@ -39,9 +40,22 @@ EnvelopePool::EnvelopePool(const std::string& group, const crypto::SigningKey& s
     const std::size_t overhead = protect(group, keys, sender, 1, 0).size();
     const std::size_t plaintext_bytes = bytes > overhead ? bytes - overhead : 1;
     envelopes_.reserve(kEnvelopes);
+    relay_envelopes_.reserve(kEnvelopes);
     for (std::uint64_t seq = 1; seq <= kEnvelopes; ++seq) {
         envelopes_.push_back(protect(group, keys, sender, seq, plaintext_bytes));
+        v1::Envelope e;
+        e.set_type(v1::ENVELOPE_TYPE_GROUP_MESSAGE);
+        e.set_sender_key(std::string(sender.public_key().begin(), sender.public_key().end()));
+        e.set_group_id(group);
+        e.set_payload(envelopes_.back());
+        relay_envelopes_.push_back(e.SerializeAsString());
     }
+}
+
+std::int64_t ReceiveCounter::publish_index_of_relay_envelope(ByteView envelope) {
+    v1::Envelope e;
+    if (!e.ParseFromArray(envelope.data(), static_cast<int>(envelope.size()))) return -1;
+    return publish_index(as_bytes(e.payload()));
 }
 
 std::int64_t ReceiveCounter::publish_index(ByteView envelope) {

@@ -22,12 +22,18 @@ class EnvelopePool {
     // Envelopes of about `bytes` bytes each (the plaintext is sized so) for `group`, from `sender`.
     EnvelopePool(const std::string& group, const crypto::SigningKey& sender, std::size_t bytes);
 
-    // The envelope to send as publication number `index` (0, 1, ...).
+    // The group message to send as publication number `index` (0, 1, ...).
     const std::string& for_publish(std::uint64_t index) const { return envelopes_[index % envelopes_.size()]; }
+    // The same inside relay.proto's Envelope, as a member publishes it on a group's topic (the
+    // plugin lets nothing else through there).
+    const std::string& relay_envelope_for_publish(std::uint64_t index) const {
+        return relay_envelopes_[index % relay_envelopes_.size()];
+    }
     std::size_t envelope_bytes() const { return envelopes_.front().size(); }
 
   private:
     std::vector<std::string> envelopes_;
+    std::vector<std::string> relay_envelopes_;
 };
 
 // One receiver's count of each pool sequence, to turn a received envelope into its publish index.
@@ -36,6 +42,8 @@ class ReceiveCounter {
     ReceiveCounter() : seen_(EnvelopePool::kEnvelopes, 0) {}
     // The publish index of `envelope`, or -1 if it is not one of the pool's.
     std::int64_t publish_index(ByteView envelope);
+    // The same for a relay.proto Envelope carrying it (the broker's stamp or not).
+    std::int64_t publish_index_of_relay_envelope(ByteView envelope);
 
   private:
     std::vector<std::uint32_t> seen_;

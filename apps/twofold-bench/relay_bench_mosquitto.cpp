@@ -84,7 +84,7 @@ void on_message(mosquitto*, void* user, const mosquitto_message* msg) {
     auto& c = *static_cast<ClientState*>(user);
     const std::uint64_t now = steady_now_ns();
     // Only this client's network thread touches its counter.
-    const std::int64_t index = c.counter.publish_index(
+    const std::int64_t index = c.counter.publish_index_of_relay_envelope(
         ByteView(static_cast<const std::uint8_t*>(msg->payload), static_cast<std::size_t>(msg->payloadlen)));
     auto& s = *c.shared;
     std::lock_guard lock(s.mu);
@@ -233,7 +233,7 @@ Result<Measurement> run_mosquitto(const RelayWorkload& w, const std::string& plu
             ++shared.in_flight;
             shared.sent_ns.push_back(steady_now_ns());
         }
-        const std::string& envelope = pool.for_publish(result.published);
+        const std::string& envelope = pool.relay_envelope_for_publish(result.published);
         if (mosquitto_publish(publisher, nullptr, topic.c_str(), static_cast<int>(envelope.size()), envelope.data(),
                               kQos, false) != MOSQ_ERR_SUCCESS) {
             return make_error(Errc::unavailable, "mosquitto_publish failed");

@@ -43,7 +43,9 @@ int on_subscribe(PluginState& state, const mosquitto_evt_acl_check& check) {
 int on_deliver(PluginState& state, const mosquitto_evt_acl_check& check) {
     const auto key = client_key(check.client);
     if (!key) return decide("delivery", make_error(Errc::forbidden, "not logged in with a key"), check);
-    const auto stamp = stamp_of(std::string_view(static_cast<const char*>(check.payload), check.payloadlen));
+    const bool group = classify_topic(check.topic).kind == TopicKind::group;
+    const auto stamp = group ? stamp_of(std::string_view(static_cast<const char*>(check.payload), check.payloadlen))
+                             : std::nullopt;
     if (state.connected.contains(check.client)) {
         return decide("delivery", state.policy.may_receive(*key, check.topic, stamp, now_ms()), check);
     }
