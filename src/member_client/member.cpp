@@ -353,8 +353,7 @@ void Member::Impl::keep_joiners(Group& g, const std::vector<v1::MembershipStatem
 Status Member::Impl::present_statements(Group& g) {
     auto statement = my_statement(g);
     if (!statement) return statement.error();
-    const std::vector<v1::MembershipStatement> joined(g.info.joined().begin(), g.info.joined().end());
-    return relay_->present(as_bytes(g.info.group_id()), *statement, joined);
+    return relay_->present(as_bytes(g.info.group_id()), *statement, g.info.joined());
 }
 
 Status Member::Impl::publish(Group& g, v1::EnvelopeType type, const std::string& payload) {

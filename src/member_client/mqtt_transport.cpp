@@ -108,8 +108,7 @@ Status MqttTransport::present(const std::string& group_id, const v1::MembershipS
     return {};
 }
 
-Status MqttTransport::present(ByteView group_id, const v1::MembershipStatement& own,
-                              std::span<const v1::MembershipStatement> joined) {
+Status MqttTransport::present(ByteView group_id, const v1::MembershipStatement& own, const Statements& joined) {
     const std::string gid = as_string(group_id);
     for (const auto& j : joined) {
         auto& shown = joiners_shown_[{gid, j.identity_key()}];

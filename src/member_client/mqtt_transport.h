@@ -62,8 +62,7 @@ class MqttTransport final : public Transport {
     Status open_mailbox();
 
     // Joiners first, then the member's own: each shown once per epoch on this connection.
-    Status present(ByteView group_id, const v1::MembershipStatement& own,
-                   std::span<const v1::MembershipStatement> joined) override;
+    Status present(ByteView group_id, const v1::MembershipStatement& own, const Statements& joined) override;
 
   private:
     MqttTransport(MqttOptions options, const crypto::SigningKey& identity) : options_(std::move(options)), identity_(identity) {}

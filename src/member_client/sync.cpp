@@ -284,8 +284,7 @@ Status Member::Impl::subscribe_all() {
                 Event::Kind::refused, group_label(g), {}, "no membership statement: " + statement.error().message});
             continue;
         }
-        const std::vector<v1::MembershipStatement> joined(g.info.joined().begin(), g.info.joined().end());
-        if (auto s = relay_->present(as_bytes(gid), *statement, joined); !s) return s;
+        if (auto s = relay_->present(as_bytes(gid), *statement, g.info.joined()); !s) return s;
         statements[gid] = *statement;
     }
     for (auto& [gid, statement] : statements) {

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <span>
 
 #include "core/result.h"
 #include "crypto/sign.h"
@@ -31,8 +30,8 @@ class Transport {
     // at login what it hands over from what was shown before, and queues for a joiner only once it
     // knows it (docs/mqtt.md); twofold-relay takes the member's statement with each request, and
     // the default does nothing.
-    virtual Status present(ByteView /*group_id*/, const v1::MembershipStatement& /*own*/,
-                           std::span<const v1::MembershipStatement> /*joined*/) {
+    using Statements = google::protobuf::RepeatedPtrField<v1::MembershipStatement>;
+    virtual Status present(ByteView /*group_id*/, const v1::MembershipStatement& /*own*/, const Statements& /*joined*/) {
         return {};
     }
     // Presents the statement and subscribes to the group; returns the epoch accepted.

@@ -127,6 +127,18 @@ TEST_F(BrokerSessionTest, AJoinersSessionGetsTheGroupsPublicationsUntilItSubscri
     EXPECT_EQ(c->received_on(topic), (std::vector<std::string>{"for the joiner", "by subscription"}));
 }
 
+// The copies skip the publisher, as twofold-relay's fan-out skips the sender: alice's own session
+// has not subscribed to the group, yet what she publishes is not copied back to her.
+TEST_F(BrokerSessionTest, APublisherIsNotCopiedItsOwnPublication) {
+    Identity alice{"alice"};
+    auto a = std::make_unique<Client>(broker, alice.username(), alice.username(), alice.token(), false);
+    ASSERT_EQ(a->connack(), 0);
+    ASSERT_EQ(a->subscribe(alice.mailbox()), 1);
+    present(*a, alice, 5, later);
+    publish_then_mark(*a, topic, "mine", *a, alice);
+    EXPECT_EQ(a->received_on(topic), std::vector<std::string>{});
+}
+
 TEST_F(BrokerSessionTest, ARestartDoesNotMakeASupersededEpochCurrentAgain) {
     Identity alice{"alice"}, bob{"bob"};
     {

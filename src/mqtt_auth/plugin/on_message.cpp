@@ -24,10 +24,12 @@ void replace_payload(mosquitto_evt_message& message, const std::string& bytes) {
     message.payloadlen = static_cast<std::uint32_t>(bytes.size());
 }
 
-void copy_to_joiners(PluginState& state, const Topic& topic, const char* topic_name, const std::string& bytes,
-                     std::uint64_t epoch) {
+// Not to the publisher: what it sent it has (twofold-relay's fan-out skips the sender too).
+void copy_to_joiners(PluginState& state, const relay::MemberKey& publisher, const Topic& topic, const char* topic_name,
+                     const std::string& bytes, std::uint64_t epoch) {
     const std::uint64_t now = now_ms();
     for (const auto& member : state.policy.awaiting_subscription(topic.id, epoch, now)) {
+        if (member == publisher) continue;
         const std::string client_id = crypto::to_hex(as_bytes(member));
         // Handed to a connected session at once, unchecked: only with a statement good now. An
         // absent one is checked when it reconnects (may_receive).
@@ -63,7 +65,7 @@ int on_message(int, void* event_data, void* userdata) {
         const std::string bytes =
             stamped(std::string_view(static_cast<const char*>(message.payload), message.payloadlen), *epoch);
         replace_payload(message, bytes);
-        copy_to_joiners(state, topic, message.topic, bytes, *epoch);
+        copy_to_joiners(state, *key, topic, message.topic, bytes, *epoch);
     } catch (const std::exception& e) {
         mosquitto_log_printf(MOSQ_LOG_ERR, "twofold-auth: refused publication on '%s' from %s: internal error: %s",
                              message.topic, describe(message.client).c_str(), e.what());
